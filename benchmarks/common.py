@@ -1,0 +1,91 @@
+"""Shared data and devices for every benchmark module.
+
+Inputs come from one fixed seed, so every run and every release times the same numbers.
+Factories are cached per process: asv starts one process per parameter combination, so an
+array is built once there, however many samples are taken.
+"""
+from functools import lru_cache
+
+import numpy as np
+
+# Must not be changed -- only appended: changing it changes what past results measured.
+SEED = 20_240_601
+
+DEVICES = ["cpu", "cuda"]
+ROWS, COLS = "rows", "cols"  # rows = reduce over the last dim, cols = over the first
+
+
+def _rng(tag):
+    # One stream per kind of input, so adding a kind never shifts another's data.
+    return np.random.default_rng([SEED, tag])
+
+
+@lru_cache(maxsize=4)
+def uniform_vector(size):
+    """float32 in [0, 1) like the seed's ``np.random.rand(n).astype(np.float32)``."""
+    return _rng(1).random(size, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def normal_vector(size):
+    """float32 standard normal, like the seed's ``torch.randn`` for GELU."""
+    return _rng(2).standard_normal(size, dtype=np.float32)
+
+
+@lru_cache(maxsize=2)
+def uniform_matrix(rows, cols, layout):
+    """float32 in [0, 1), C (row-major) or F (column-major) layout.
+
+    Drawn directly in float32 (no float64 temporary) and, for F, drawn as the transposed C
+    array and viewed back, so a 25000x25000 array (2.5 GB) is never copied.
+    """
+    rng = _rng(3)
+    if layout == "C":
+        return rng.random((rows, cols), dtype=np.float32)
+    if layout == "F":
+        return rng.random((cols, rows), dtype=np.float32).T
+    raise ValueError(f"unknown layout {layout!r}: expected 'C' or 'F'")
+
+
+def parse_shape(shape):
+    """'25000x100' -> (25000, 100)."""
+    rows, _, cols = shape.partition("x")
+    return int(rows), int(cols)
+
+
+def require_device(device):
+    """Skip (asv's NotImplementedError) when `device` cannot run here."""
+    if device == "cpu":
+        return
+    if device != "cuda":
+        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
+    import torch
+
+    if not torch.cuda.is_available():
+        raise NotImplementedError("cuda is not available on this machine")
+
+
+def synchronizer(device):
+    """A callable that waits for queued device work: a no-op on cpu."""
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.synchronize
+    return _no_op
+
+
+def _no_op():
+    pass
+
+
+def to_torch(array, device):
+    """A torch tensor with `array`'s data and strides on `device` (no copy on cpu)."""
+    import torch
+
+    tensor = torch.from_numpy(array)
+    if device == "cpu":
+        return tensor
+    # .to() keeps a non-contiguous (Fortran) layout's strides: preserve_format.
+    tensor = tensor.to(device)
+    torch.cuda.synchronize()
+    return tensor
