@@ -1,0 +1,148 @@
+"""The suite as asv sees it: shape of every benchmark class, `asv check`, and a real smoke run
+that publishes a dashboard without touching the committed results."""
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import sys
+import tempfile
+
+import pytest
+from asv.util import load_json
+
+import benchmarks
+from benchmarks.bench_sum import Sum
+from benchmarks.impls import SUM_IMPLS
+from tools import headline, provenance
+from tools.asv_config import run_asv, scratch_config
+from tools.asv_results import REPO_ROOT, unquote
+from tools.smoke import smoke
+
+PREFIXES = ("time_", "timeraw_", "track_", "mem_", "peakmem_")
+
+
+def _benchmark_classes():
+    for info in pkgutil.iter_modules(benchmarks.__path__):
+        if not info.name.startswith("bench_"):
+            continue
+        module = importlib.import_module(f"benchmarks.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                yield cls
+
+
+def test_every_class_is_a_well_formed_asv_benchmark():
+    classes = list(_benchmark_classes())
+    assert {c.__name__ for c in classes} >= {"Sum", "AxisSum", "Gelu", "Threads"}
+    for cls in classes:
+        methods = [m for m in vars(cls) if callable(getattr(cls, m)) and not m.startswith("_")]
+        timed = [m for m in methods if m.startswith(PREFIXES)]
+        assert timed, f"{cls.__name__} has no benchmark method"
+        assert set(methods) - set(timed) <= {"setup"}, f"{cls.__name__}: {methods}"
+        params = getattr(cls, "params", [])
+        assert len(params) == len(getattr(cls, "param_names", [])), cls.__name__
+        for values in params:
+            assert all(isinstance(v, (int, str)) for v in values), cls.__name__
+
+
+def test_every_sum_impl_is_benchmarked():
+    assert Sum.params[1] == SUM_IMPLS
+
+
+def test_asv_runner_pin_is_the_installed_one():
+    # The timing design depends on asv_runner batching calls with a setup hook (0.2.x).
+    import asv_runner
+    from importlib.metadata import version
+
+    conf = load_json(os.path.join(REPO_ROOT, "asv.conf.json"), js_comments=True)
+    pinned = conf["matrix"]["req"]["asv_runner"]
+    with open(os.path.join(REPO_ROOT, "requirements.txt")) as f:
+        required = re.search(r"^asv_runner==(\S+)", f.read(), re.M).group(1)
+    assert pinned == [required] and version("asv_runner") == required
+    assert asv_runner  # imported from this environment
+
+
+def test_asv_check_passes(tmp_path):
+    out = run_asv(["check", "-E", f"existing:{sys.executable}"], scratch_config(str(tmp_path)))
+    assert "No problems found" in out
+
+
+def _snapshot(folder):
+    return sorted(
+        (os.path.relpath(os.path.join(d, f), folder), os.path.getmtime(os.path.join(d, f)))
+        for d, _, files in os.walk(folder)
+        for f in files
+    )
+
+
+SMOKE_SUBSET = (
+    r"^bench_sum\.Sum\.time_sum\((100|10000000), '(numpy_sum|numba_loop)', '(cpu|cuda)'\)$"
+    r"|^bench_axis_sum\.AxisSum\.time_axis_sum\('100x100', 'C', '(rows|cols)', 'torch', 'cpu'\)$"
+    r"|^bench_gelu\.Gelu\.time_gelu\(1000, '(eager|compiled)', 'cpu'\)$"
+    r"|^bench_provenance\."
+)
+
+
+@pytest.fixture(scope="module")
+def smoke_run():
+    committed = os.path.join(REPO_ROOT, "results")
+    before = _snapshot(committed)
+    with tempfile.TemporaryDirectory() as out:
+        rows = smoke(out, SMOKE_SUBSET)
+        yield out, rows
+    assert _snapshot(committed) == before, "the smoke run touched results/"
+
+
+def test_smoke_run_measures_the_subset_and_publishes(smoke_run):
+    out, rows = smoke_run
+    measured = {
+        (r.benchmark.split(".")[-1], *map(unquote, r.params.values()))
+        for r in rows
+        if r.value == r.value and r.value > 0
+    }
+    assert ("time_sum", "100", "numpy_sum", "cpu") in measured
+    assert ("time_sum", "10000000", "numba_loop", "cpu") in measured
+    assert ("time_gelu", "1000", "compiled", "cpu") in measured
+    assert ("time_axis_sum", "100x100", "C", "cols", "torch", "cpu") in measured
+    assert ("track_torch_threads",) in measured
+    # cpu-only impls on cuda are skipped (nan), not failed.
+    skipped = [r for r in rows if unquote(r.params.get("device", "")) == "cuda"
+               and r.params.get("impl") == "'numpy_sum'"]
+    assert skipped and all(r.value != r.value for r in skipped)
+    index = os.path.join(out, "html", "index.html")
+    assert os.path.getsize(index) > 0
+
+
+def test_provenance_stamps_this_interpreter(smoke_run):
+    out, _ = smoke_run
+    results_dir = os.path.join(out, "results")
+    files = provenance.own_result_files(results_dir)
+    assert len(files) == 1
+    info = provenance.collect()
+    provenance.stamp(files[0], info)
+    data = load_json(files[0])
+    import numba
+    import torch
+
+    assert data["params"]["numba"] == numba.__version__
+    assert data["requirements"]["torch"] == torch.__version__
+    assert data["params"]["torch_threads"] == str(torch.get_num_threads())
+
+
+def test_headline_reads_the_smoke_results(smoke_run, capsys):
+    out, rows = smoke_run
+    assert headline.main(["--results", os.path.join(out, "results")]) == 0
+    text = capsys.readouterr().out
+    # The 10M numba loop measured above appears with its own timing.
+    numba_10m = next(r.value for r in rows if r.benchmark.endswith("time_sum")
+                     and r.params["size"] == "10000000" and r.params["impl"] == "'numba_loop'"
+                     and r.params["device"] == "'cpu'")
+    assert re.search(rf"numba_loop\s+{re.escape(headline.fmt_time(numba_10m))}", text)
+    assert "100x100" in text and "rows faster by" in text
+
+
+def test_tools_explain_bad_input_in_one_line(tmp_path, capsys):
+    assert headline.main(["--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("headline: no asv results") and "\n" not in err

@@ -1,0 +1,1 @@
+"""Command-line tools around the asv results: checks, provenance and summary tables."""

@@ -1,0 +1,42 @@
+"""A throw-away copy of asv.conf.json whose results and html go to a scratch folder, so smoke
+runs and checks never touch the committed results/."""
+import json
+import os
+import subprocess
+import sys
+
+from asv.util import load_json
+
+from .asv_results import REPO_ROOT
+
+
+def scratch_config(scratch_dir, **overrides):
+    """Write a config that reads this repository but writes only under `scratch_dir`."""
+    conf = load_json(os.path.join(REPO_ROOT, "asv.conf.json"), js_comments=True)
+    conf.update(
+        repo=REPO_ROOT,
+        benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"),
+        env_dir=os.path.join(REPO_ROOT, ".asv", "env"),
+        results_dir=os.path.join(scratch_dir, "results"),
+        html_dir=os.path.join(scratch_dir, "html"),
+    )
+    conf.update(overrides)
+    path = os.path.join(scratch_dir, "asv.conf.json")
+    with open(path, "w") as f:
+        json.dump(conf, f, indent=2)
+    return path
+
+
+def run_asv(args, config, **kwargs):
+    """Run asv in this interpreter's environment; raise with its output if it fails."""
+    cmd = [sys.executable, "-m", "asv", *args, "--config", config]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, **kwargs)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def head_commit():
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -1,0 +1,57 @@
+"""A quick run of the suite through real asv, written to a scratch folder.
+
+    python -m tools.smoke [--bench REGEX] [--out DIR]
+
+`asv run --quick` times one call per benchmark and would overwrite better results, so this
+never writes to results/ or html/: results and the published dashboard go to DIR (default: a
+temporary folder, removed afterwards).
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from .asv_config import head_commit, run_asv, scratch_config
+from .asv_results import load_rows, result_files
+
+
+def smoke(out_dir, bench=None):
+    """Run (quick) and publish into `out_dir`; return the rows of the written result file."""
+    config = scratch_config(out_dir)
+    run_asv(["machine", "--yes"], config)
+    args = ["run", "--quick", "-E", f"existing:{sys.executable}",
+            "--set-commit-hash", head_commit(), "--show-stderr"]
+    if bench:
+        args += ["--bench", bench]
+    run_asv(args, config)
+    run_asv(["publish"], config)
+    results_dir = os.path.join(out_dir, "results")
+    return load_rows(result_files(results_dir)[0], results_dir)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bench", help="asv --bench regex (default: the whole suite)")
+    parser.add_argument("--out", help="keep results and html here instead of a temp folder")
+    args = parser.parse_args(argv)
+    out = args.out or tempfile.mkdtemp(prefix="asv-smoke-")
+    start = time.perf_counter()
+    try:
+        rows = smoke(out, args.bench)
+    except RuntimeError as exc:
+        print(f"smoke: asv failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.out:
+            shutil.rmtree(out, ignore_errors=True)
+    timed = [r for r in rows if r.value == r.value]  # nan = skipped
+    print(f"smoke run: {len(rows)} cases, {len(timed)} measured, {len(rows) - len(timed)} skipped,"
+          f" dashboard published, {time.perf_counter() - start:.0f} s"
+          + (f"; kept under {out}" if args.out else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
