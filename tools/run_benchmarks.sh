@@ -22,25 +22,29 @@ COMMIT=$(git rev-parse HEAD)
 echo "== machine: registering '$MACHINE' (asv machine --yes)"
 $PY -m asv machine --yes --machine "$MACHINE" >/dev/null
 
-# One asv invocation per benchmark family, so the log says which phase is running; asv itself
-# prints a line per benchmark as it finishes.
-families=(Threads Sum AxisSum Gelu)
-[ $# -gt 0 ] && families=("")   # explicit --bench etc.: one invocation with the user's arguments
-i=0
+# One asv invocation per benchmark class and value of its first parameter (tools/phases.py),
+# so the log says which phase is running; asv prints each benchmark's table as it finishes.
+# With explicit arguments (--bench ...), one invocation with the user's arguments instead.
+if [ $# -gt 0 ]; then
+    phases=("your selection"$'\t')
+else
+    mapfile -t phases < <($PY -m tools.phases)
+    [ ${#phases[@]} -gt 0 ] || { echo "error: tools/phases.py listed no benchmarks" >&2; exit 1; }
+fi
 failed=0
-for family in "${families[@]}"; do
+i=0
+for phase in "${phases[@]}"; do
     i=$((i + 1))
-    args=(run -E "existing:$PY" --set-commit-hash "$COMMIT" --machine "$MACHINE"
-          --record-samples)
-    if [ -n "$family" ]; then
-        echo "== benchmarks [$i/${#families[@]}]: $family"
-        args+=(--bench "^bench_[a-z_]+\.${family}\.")
-    fi
+    label=${phase%%$'\t'*}
+    regex=${phase#*$'\t'}
+    echo "== benchmarks [$i/${#phases[@]}, $((SECONDS - start)) s]: $label"
+    args=(run -E "existing:$PY" --set-commit-hash "$COMMIT" --machine "$MACHINE" --record-samples)
+    [ -n "$regex" ] && args+=(--bench "$regex")
     $PY -m asv "${args[@]}" "$@" || failed=1   # keep going: publish what did run
 done
 
 echo "== provenance: stamping library versions, threads and hardware into the results"
-$PY -m tools.provenance --stamp results --commit "$COMMIT"
+$PY -m tools.provenance --stamp results --commit "$COMMIT" || echo "(nothing was saved to stamp)"
 echo "== publish: writing html/"
 $PY -m asv publish >/dev/null
 echo "== done in $((SECONDS - start)) s. Browse the dashboard with:"

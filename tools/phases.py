@@ -1,0 +1,35 @@
+"""Split the suite into phases for progress reporting: one per benchmark class and value of its
+first parameter. Prints `label<TAB>asv --bench regex` lines for tools/run_benchmarks.sh.
+
+    python -m tools.phases
+"""
+import importlib
+import inspect
+import pkgutil
+import re
+
+import benchmarks
+
+
+def phases():
+    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda i: i.name):
+        if not info.name.startswith("bench_"):
+            continue
+        module = importlib.import_module(f"benchmarks.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue
+            prefix = re.escape(f"{info.name}.{name}.")
+            params = getattr(cls, "params", None)
+            if not params:
+                yield name, f"^{prefix}"
+                continue
+            first = getattr(cls, "param_names")[0]
+            for value in params[0]:
+                # asv matches --bench against "module.Class.method(repr, repr, ...)".
+                yield f"{name} {first}={value}", rf"^{prefix}\w+\({re.escape(repr(value))}[,)]"
+
+
+if __name__ == "__main__":
+    for label, regex in phases():
+        print(f"{label}\t{regex}")
