@@ -52,6 +52,10 @@ def collect():
     import torch
 
     info = {lib: version(lib) for lib in LIBRARIES}
+    # asv records an existing environment's python as its executable's path; the version says
+    # more and does not depend on where the checkout lives.
+    info["python"] = "{}.{}".format(*sys.version_info[:2])
+    info["python_version"] = platform.python_version()
     info["torch_threads"] = str(torch.get_num_threads())
     info["numba_threads"] = str(numba.config.NUMBA_NUM_THREADS)
     info["cpu_model"] = _cpu_model()
@@ -81,6 +85,7 @@ def stamp(path, info):
     with open(path) as f:
         data = json.load(f)
     data["params"].update(info)
+    data["python"] = info["python"]
     data["requirements"].update({lib: info[lib] for lib in LIBRARIES if lib in info})
     with open(path, "w") as f:
         json.dump(data, f, separators=(",", ":"))
