@@ -2,7 +2,9 @@
 
 Inputs come from one fixed seed, so every run and every release times the same numbers.
 Factories are cached per process: asv starts one process per parameter combination, so an
-array is built once there, however many samples are taken.
+array is built once there, however many samples are taken. The arrays stay writable although
+every caller shares them (no benchmark mutates its input): torch.from_numpy warns on a
+read-only array, and that warning would run inside the seed's timed torch call.
 """
 from functools import lru_cache
 

@@ -148,3 +148,37 @@ def test_tools_explain_bad_input_in_one_line(tmp_path, capsys):
     assert headline.main(["--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("headline: no asv results") and "\n" not in err
+
+
+def _asv_names():
+    """Every 'module.Class.method(params)' name asv matches --bench against."""
+    import itertools
+
+    for cls in _benchmark_classes():
+        module = cls.__module__.split(".", 1)[1]
+        for method in (m for m in vars(cls) if m.startswith(PREFIXES)):
+            params = getattr(cls, "params", None)
+            if not params:
+                yield f"{module}.{cls.__name__}.{method}"
+                continue
+            for combo in itertools.product(*params):
+                yield f"{module}.{cls.__name__}.{method}({', '.join(map(repr, combo))})"
+
+
+def test_the_main_run_phases_cover_every_case_exactly_once():
+    from tools.phases import phases
+
+    regexes = [re.compile(regex) for _, regex in phases()]
+    names = list(_asv_names())
+    assert len(names) > 150
+    for name in names:
+        assert sum(bool(r.search(name)) for r in regexes) == 1, name
+
+
+def test_main_command_refuses_quick_runs_over_stored_results():
+    import subprocess
+
+    proc = subprocess.run(["bash", "tools/run_benchmarks.sh", "--quick"], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "tools.smoke" in proc.stderr

@@ -8,14 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
-bash tools/setup_env.sh
 PY=.venv/bin/python
 for arg in "$@"; do
     case "$arg" in
         --quick|-q) echo "error: --quick writes one-call timings over stored results;" \
-                         "use '$PY -m tools.smoke' for a quick run" >&2; exit 2 ;;
+                         "use '.venv/bin/python -m tools.smoke' for a quick run" >&2; exit 2 ;;
     esac
 done
+bash tools/setup_env.sh
 
 MACHINE=${ASV_MACHINE:-$(hostname)}
 COMMIT=$(git rev-parse HEAD)

@@ -19,7 +19,7 @@ import timeit
 from benchmarks.bench_sum import Sum
 
 from .asv_config import head_commit, run_asv, scratch_config
-from .asv_results import load_rows, result_files, unquote
+from .asv_results import ResultsError, load_rows, result_files, unquote
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]
@@ -84,8 +84,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     print("running the cases through asv (scratch results) ...", flush=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        asv = asv_medians(scratch)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            asv = asv_medians(scratch)
+    except (RuntimeError, ResultsError) as exc:
+        print(f"timeit_check: {exc}", file=sys.stderr)
+        return 2
     print("timing the same calls with timeit ...", flush=True)
     own = independent_medians()
 
