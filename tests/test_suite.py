@@ -1,9 +1,6 @@
 """The suite as asv sees it: shape of every benchmark class, `asv check`, and a real smoke run
 that publishes a dashboard without touching the committed results."""
-import importlib
-import inspect
 import os
-import pkgutil
 import re
 import sys
 import tempfile
@@ -11,25 +8,19 @@ import tempfile
 import pytest
 from asv.util import load_json
 
-import benchmarks
 from benchmarks.bench_sum import Sum
 from benchmarks.impls import SUM_IMPLS
 from tools import headline, provenance
 from tools.asv_config import run_asv, scratch_config
 from tools.asv_results import REPO_ROOT, unquote
+from tools.phases import benchmark_classes
 from tools.smoke import smoke
 
 PREFIXES = ("time_", "timeraw_", "track_", "mem_", "peakmem_")
 
 
 def _benchmark_classes():
-    for info in pkgutil.iter_modules(benchmarks.__path__):
-        if not info.name.startswith("bench_"):
-            continue
-        module = importlib.import_module(f"benchmarks.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module.__name__:
-                yield cls
+    return [cls for _, cls in benchmark_classes()]
 
 
 def test_every_class_is_a_well_formed_asv_benchmark():

@@ -11,23 +11,29 @@ import re
 import benchmarks
 
 
-def phases():
+def benchmark_classes():
+    """(module name as asv names it, class) for every benchmark class of the suite."""
     for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda i: i.name):
         if not info.name.startswith("bench_"):
             continue
         module = importlib.import_module(f"benchmarks.{info.name}")
-        for name, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ != module.__name__:
-                continue
-            prefix = re.escape(f"{info.name}.{name}.")
-            params = getattr(cls, "params", None)
-            if not params:
-                yield name, f"^{prefix}"
-                continue
-            first = getattr(cls, "param_names")[0]
-            for value in params[0]:
-                # asv matches --bench against "module.Class.method(repr, repr, ...)".
-                yield f"{name} {first}={value}", rf"^{prefix}\w+\({re.escape(repr(value))}[,)]"
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                yield info.name, cls
+
+
+def phases():
+    for module, cls in benchmark_classes():
+        name = cls.__name__
+        prefix = re.escape(f"{module}.{name}.")
+        params = getattr(cls, "params", None)
+        if not params:
+            yield name, f"^{prefix}"
+            continue
+        first = getattr(cls, "param_names")[0]
+        for value in params[0]:
+            # asv matches --bench against "module.Class.method(repr, repr, ...)".
+            yield f"{name} {first}={value}", rf"^{prefix}\w+\({re.escape(repr(value))}[,)]"
 
 
 if __name__ == "__main__":
