@@ -162,3 +162,19 @@ def test_unknown_choices_are_explained():
 def test_missing_cuda_is_a_skip_not_a_failure():
     with pytest.raises(NotImplementedError, match="cuda is not available"):
         require_device("cuda")
+
+
+def test_gelu_compile_failure_is_a_skip(monkeypatch, gelu_input):
+    # A backend that fails stands in for a machine without a working inductor toolchain.
+    import functools
+
+    import torch._dynamo
+
+    def broken_backend(gm, example_inputs):
+        raise RuntimeError("no C++ compiler")
+
+    torch._dynamo.reset()
+    monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend=broken_backend))
+    with pytest.raises(NotImplementedError, match="torch.compile cannot compile here"):
+        prepare_gelu("compiled", gelu_input)
+    torch._dynamo.reset()
