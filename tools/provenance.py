@@ -1,11 +1,13 @@
 """Which libraries, threads and hardware produced a result file.
 
-asv records no library versions for an existing environment (`-E existing:...`), so after such
-a run this stamps them, read from this very interpreter, into the result file's environment
-parameters, where `asv publish` shows them next to the machine's:
+asv records no library versions for an existing environment (`-E existing:...`), and for the
+release matrix's virtualenvs only the requested ones (not llvmlite, thread counts, CPU model or
+GPU). After a run this stamps them into each result file's environment parameters, where
+`asv publish` shows them next to the machine's. They are read by running the very interpreter
+that produced the file (this one, or the matrix environment's):
 
-    python -m tools.provenance                       # print what this interpreter would stamp
-    python -m tools.provenance --stamp results/      # stamp this interpreter's result files
+    python -m tools.provenance                               # what this interpreter would stamp
+    python -m tools.provenance --stamp results/ [--commit H] # stamp result files
 """
 import argparse
 import json
@@ -15,10 +17,9 @@ import shutil
 import subprocess
 import sys
 
-from asv.environment import get_env_name
-from asv.results import Results
-
-from .asv_results import ResultsError, result_files
+# No asv import at module level: matrix environments run this file to report themselves, and
+# asv is not installed there.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LIBRARIES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
 
@@ -71,13 +72,48 @@ def collect():
 
 def own_result_files(results_dir, commit=None):
     """Result files written by `asv run -E existing:<this interpreter>`."""
+    from asv.environment import get_env_name
+
     env_name = get_env_name("existing", sys.executable, {}, {})
-    files = []
+    return [path for path, name in _result_envs(results_dir, commit) if name == env_name]
+
+
+def _result_envs(results_dir, commit=None):
+    """(path, env_name) of every result file, optionally of one commit."""
+    from asv.results import Results
+
+    from .asv_results import result_files
+
+    pairs = []
     for path in result_files(results_dir):
         results = Results.load(path)
-        if results.env_name == env_name and (commit is None or results.commit_hash == commit):
-            files.append(path)
-    return files
+        if commit is None or results.commit_hash == commit:
+            pairs.append((path, results.env_name))
+    return pairs
+
+
+def known_interpreters():
+    """env_name -> python executable, for this interpreter and each built matrix environment."""
+    from asv.environment import get_env_name
+
+    from .matrix_envs import matrix_environments
+
+    pythons = {get_env_name("existing", sys.executable, {}, {}): sys.executable}
+    for env in matrix_environments():
+        try:
+            pythons[env.name] = env.find_executable("python")
+        except OSError:
+            pass  # not built on this machine: nothing of it to stamp
+    return pythons
+
+
+def collect_from(python):
+    """collect() as seen by another interpreter."""
+    out = subprocess.run([python, "-m", "tools.provenance"], cwd=REPO_ROOT,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{python} -m tools.provenance failed: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout)
 
 
 def stamp(path, info):
@@ -94,25 +130,36 @@ def stamp(path, info):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stamp", metavar="RESULTS_DIR",
-                        help="stamp this interpreter's existing-environment result files")
+                        help="stamp the result files of this interpreter and of the matrix "
+                             "environments built here")
     parser.add_argument("--commit", help="only the result files of this commit hash")
     args = parser.parse_args(argv)
-    info = collect()
     if not args.stamp:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(collect(), indent=2))
         return 0
+    from .asv_results import ResultsError
+
     try:
-        files = own_result_files(args.stamp, args.commit)
+        files = _result_envs(args.stamp, args.commit)
+        pythons = known_interpreters()
     except ResultsError as exc:
         print(f"provenance: {exc}", file=sys.stderr)
         return 2
-    if not files:
-        print(f"provenance: no result of this interpreter ({sys.executable}) under {args.stamp}",
-              file=sys.stderr)
+    infos = {}
+    stamped = 0
+    for path, env_name in files:
+        python = pythons.get(env_name)
+        if python is None:
+            continue  # another machine's or another checkout's result: not ours to vouch for
+        if env_name not in infos:
+            infos[env_name] = collect_from(python)
+        stamp(path, infos[env_name])
+        stamped += 1
+        print(f"stamped {os.path.relpath(path)}")
+    if not stamped:
+        print(f"provenance: no result file under {args.stamp} was produced by this interpreter "
+              "or a matrix environment built here", file=sys.stderr)
         return 2
-    for path in files:
-        stamp(path, info)
-        print(f"stamped {path}")
     return 0
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up, run the whole suite on the installed numba/torch, stamp provenance,
 # publish the dashboard into html/.
-#   bash tools/run_benchmarks.sh                  # everything
+#   bash tools/run_benchmarks.sh                  # everything, in .venv's numba/torch
+#   bash tools/run_benchmarks.sh --matrix         # everything, in every release of asv.conf.json
 #   bash tools/run_benchmarks.sh --bench Gelu     # extra arguments go to `asv run`
 # Results are merged into results/<machine>/ (set ASV_MACHINE to name the machine; default:
 # this host's name); benchmarks not re-run keep their stored results.
@@ -9,13 +10,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 PY=.venv/bin/python
+matrix=0
+if [ "${1:-}" = "--matrix" ]; then matrix=1; shift; fi
 for arg in "$@"; do
     case "$arg" in
         --quick|-q) echo "error: --quick writes one-call timings over stored results;" \
                          "use '.venv/bin/python -m tools.smoke' for a quick run" >&2; exit 2 ;;
+        --matrix) echo "error: --matrix must come first" >&2; exit 2 ;;
     esac
 done
 bash tools/setup_env.sh
+if [ "$matrix" = 1 ]; then
+    echo "== setup: release matrix environments (created once, then reused)"
+    $PY -m tools.matrix_envs
+fi
 
 MACHINE=${ASV_MACHINE:-$(hostname)}
 COMMIT=$(git rev-parse HEAD)
@@ -38,15 +46,19 @@ for phase in "${phases[@]}"; do
     label=${phase%%$'\t'*}
     regex=${phase#*$'\t'}
     echo "== benchmarks [$i/${#phases[@]}, $((SECONDS - start)) s]: $label"
-    args=(run -E "existing:$PY" --set-commit-hash "$COMMIT" --machine "$MACHINE" --record-samples)
+    if [ "$matrix" = 1 ]; then
+        args=(run "$COMMIT^!" --machine "$MACHINE" --record-samples)   # all matrix environments
+    else
+        args=(run -E "existing:$PY" --set-commit-hash "$COMMIT" --machine "$MACHINE" --record-samples)
+    fi
     [ -n "$regex" ] && args+=(--bench "$regex")
     $PY -m asv "${args[@]}" "$@" || failed=1   # keep going: publish what did run
 done
 
 echo "== provenance: stamping library versions, threads and hardware into the results"
 $PY -m tools.provenance --stamp results --commit "$COMMIT" || echo "(nothing was saved to stamp)"
-echo "== publish: writing html/"
-$PY -m asv publish >/dev/null
+echo "== publish: writing html/ (self-contained, works offline)"
+$PY -m tools.publish
 echo "== done in $((SECONDS - start)) s. Browse the dashboard with:"
 echo "     $PY -m asv preview          # serves html/ on http://127.0.0.1:8080"
 echo "   Headline tables: $PY -m tools.headline"
