@@ -12,6 +12,7 @@ import math
 import sys
 
 from .asv_results import ResultsError, load_rows, result_files, unquote
+from .tables import fmt_ratio, fmt_time, render
 
 # The seed notebook's measurements (its own machine), quoted for comparison only.
 SEED_SUM_10M = {
@@ -27,19 +28,6 @@ SEED_ROWS_FASTER = {  # (library, shape) -> seed's time(cols)/time(rows), C layo
     ("numpy", "100000x100"): 1.04, ("numpy", "100x100000"): 0.94,
 }
 SEED_GELU_10M = {"compiled": 0.016426, "eager": 0.055672}
-
-
-def fmt_time(seconds):
-    if seconds is None or math.isnan(seconds):
-        return "n/a"
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
-def fmt_ratio(value):
-    return "n/a" if value is None or math.isnan(value) else f"{value:.2f}x"
 
 
 def _index(rows, benchmark):
@@ -89,17 +77,6 @@ def gelu_table(rows, device):
     out.append(["seed 10M", fmt_time(seed["eager"]), fmt_time(seed["compiled"]), "-",
                 fmt_ratio(seed["eager"] / seed["compiled"])])
     return (["size", "eager", "compiled", "functional", "compiled faster by"], out)
-
-
-def render(header, body, markdown):
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-        return "\n".join(lines)
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *body)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-                     + [fmt.format(*row) for row in body])
 
 
 def main(argv=None):

@@ -92,14 +92,14 @@ def _result_envs(results_dir, commit=None):
     return pairs
 
 
-def known_interpreters():
+def known_interpreters(config_path=None):
     """env_name -> python executable, for this interpreter and each built matrix environment."""
     from asv.environment import get_env_name
 
-    from .matrix_envs import matrix_environments
+    from .matrix_envs import CONFIG_PATH, matrix_environments
 
     pythons = {get_env_name("existing", sys.executable, {}, {}): sys.executable}
-    for env in matrix_environments():
+    for env in matrix_environments(config_path or CONFIG_PATH):
         try:
             pythons[env.name] = env.find_executable("python")
         except OSError:
@@ -133,6 +133,8 @@ def main(argv=None):
                         help="stamp the result files of this interpreter and of the matrix "
                              "environments built here")
     parser.add_argument("--commit", help="only the result files of this commit hash")
+    parser.add_argument("--config", help="asv config whose matrix to look at "
+                                         "(default: asv.conf.json)")
     args = parser.parse_args(argv)
     if not args.stamp:
         print(json.dumps(collect(), indent=2))
@@ -141,7 +143,7 @@ def main(argv=None):
 
     try:
         files = _result_envs(args.stamp, args.commit)
-        pythons = known_interpreters()
+        pythons = known_interpreters(args.config)
     except ResultsError as exc:
         print(f"provenance: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,109 @@
+"""Stored results indexed by library release: the data behind release-vs-release comparisons.
+
+asv keys results by environment name, which contains every library version, so two releases
+of one library never pair up in `asv compare`. Here a result file is described by the versions
+it records (asv's matrix values, or those stamped by tools/provenance.py), and two files are
+comparable for a library when the machine and every *other* library agree.
+"""
+import json
+import re
+from dataclasses import dataclass
+
+from .asv_results import ResultsError, load_rows, result_files, unquote
+
+LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
+
+
+def public_version(version):
+    """'2.13.0+cpu' -> '2.13.0': the same release, whichever build (CPU or CUDA) was installed."""
+    return version.split("+", 1)[0]
+
+
+def version_key(version):
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.+-]", version))
+
+
+@dataclass(frozen=True)
+class RunFile:
+    path: str
+    machine: str
+    versions: tuple  # ((library, public version), ...)
+    builds: tuple  # ((library, version as installed), ...)
+
+    def version(self, library):
+        return dict(self.versions).get(library)
+
+    def context(self, library):
+        """What must agree for two runs to compare releases of `library`."""
+        return (self.machine,) + tuple((lib, v) for lib, v in self.versions if lib != library)
+
+
+def load_run_files(results_dir, machine=None):
+    """Every result file that says which numpy/numba/torch produced it, newest first."""
+    runs = []
+    for path in result_files(results_dir, machine):
+        with open(path) as f:
+            params = json.load(f).get("params", {})
+        if not all(lib in params for lib in LIBRARIES):
+            continue  # an existing-env run that was never stamped: versions unknown
+        runs.append(RunFile(
+            path=path,
+            machine=params.get("machine", "?"),
+            versions=tuple((lib, public_version(params[lib])) for lib in LIBRARIES),
+            builds=tuple((lib, params[lib]) for lib in LIBRARIES),
+        ))
+    if not runs:
+        raise ResultsError(f"no result under {results_dir} records its numpy, numba and torch "
+                           "versions (run tools/provenance.py --stamp after -E existing runs)")
+    return runs
+
+
+def releases_of(runs, library):
+    return sorted({r.version(library) for r in runs}, key=version_key)
+
+
+def check_release(runs, library, release):
+    if library not in LIBRARIES:
+        raise ResultsError(f"unknown library {library!r}: choose one of {', '.join(LIBRARIES)}")
+    known = releases_of(runs, library)
+    if release not in known:
+        raise ResultsError(f"no stored results for {library} {release}; "
+                           f"stored releases: {', '.join(known)}")
+
+
+def contexts(runs, library, wanted):
+    """{context: {release: [runs, newest first]}} for contexts holding every wanted release."""
+    by_context = {}
+    for run in runs:
+        release = run.version(library)
+        if release in wanted:
+            by_context.setdefault(run.context(library), {}).setdefault(release, []).append(run)
+    complete = {c: by_rel for c, by_rel in by_context.items() if set(by_rel) >= set(wanted)}
+    if not complete:
+        raise ResultsError(
+            f"no machine has results for {library} {' and '.join(wanted)} with everything else "
+            f"equal; stored {library} releases: {', '.join(releases_of(runs, library))}")
+    return complete
+
+
+def describe_context(context, library):
+    machine, *others = context
+    return f"machine {machine}, " + ", ".join(f"{lib} {v}" for lib, v in others) + \
+        f" (varying {library})"
+
+
+def case_label(row):
+    cls_method = ".".join(row.benchmark.split(".")[-2:])
+    values = ", ".join(unquote(v) for v in row.params.values())
+    return f"{cls_method}({values})" if values else cls_method
+
+
+def cases(runs, results_dir):
+    """{case label: Row} over the runs of one release; the newest run with a value wins."""
+    found = {}
+    for run in runs:
+        for row in load_rows(run.path, results_dir):
+            label = case_label(row)
+            if label not in found and row.value == row.value:  # skip n/a (nan)
+                found[label] = row
+    return found
