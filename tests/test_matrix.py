@@ -16,7 +16,7 @@ from tools.asv_results import load_rows, result_files, unquote
 
 NUMBA_RELEASES = ["0.67.0", "0.68.1"]
 MATRIX = {"req": {"numpy": ["2.4.6"], "numba": NUMBA_RELEASES, "torch": ["2.13.0"],
-                  "asv_runner": ["0.2.5"]}}
+                  "pip+asv_runner": ["0.2.5"]}}
 SUBSET = (r"^bench_sum\.Sum\.time_sum\((100|10000), '(numba_loop|numba_loop_fastmath)', 'cpu'\)$"
           r"|^bench_provenance\.")
 LLVMLITE = {"0.67.0": "0.49.0", "0.68.1": "0.50.0"}  # the one llvmlite each numba accepts
@@ -55,6 +55,7 @@ def test_each_release_wrote_its_own_stamped_results(matrix_run):
         assert data["params"]["torch"].startswith("2.13.0")
         assert data["params"]["torch_threads"] == data["params"]["numba_threads"] != ""
         assert data["params"]["cpu_model"] and data["params"]["gpu"] == "none"
+        assert data["params"]["asv_runner"] == "0.2.5"  # the pin held inside the environment
         rows = load_rows(path, results)
         timed = {(unquote(r.params["impl"]), r.params["size"]): r for r in rows
                  if r.benchmark == "bench_sum.Sum.time_sum" and r.value == r.value}

@@ -30,7 +30,7 @@ def test_every_class_is_a_well_formed_asv_benchmark():
         methods = [m for m in vars(cls) if callable(getattr(cls, m)) and not m.startswith("_")]
         timed = [m for m in methods if m.startswith(PREFIXES)]
         assert timed, f"{cls.__name__} has no benchmark method"
-        assert set(methods) - set(timed) <= {"setup"}, f"{cls.__name__}: {methods}"
+        assert set(methods) - set(timed) <= {"setup", "teardown"}, f"{cls.__name__}: {methods}"
         params = getattr(cls, "params", [])
         assert len(params) == len(getattr(cls, "param_names", [])), cls.__name__
         for values in params:
@@ -47,7 +47,7 @@ def test_asv_runner_pin_is_the_installed_one():
     from importlib.metadata import version
 
     conf = load_json(os.path.join(REPO_ROOT, "asv.conf.json"), js_comments=True)
-    pinned = conf["matrix"]["req"]["asv_runner"]
+    pinned = conf["matrix"]["req"]["pip+asv_runner"]
     with open(os.path.join(REPO_ROOT, "requirements.txt")) as f:
         required = re.search(r"^asv_runner==(\S+)", f.read(), re.M).group(1)
     assert pinned == [required] and version("asv_runner") == required

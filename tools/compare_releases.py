@@ -52,7 +52,18 @@ def verdict(ratio, is_significant, unit, threshold):
     return "REGRESSION" if ratio > threshold else "improvement"
 
 
-def compare(old_cases, new_cases, threshold, bench=None):
+def uses(label, library):
+    """Whether a case runs code of `library`. Those that do not (np.sum when torch changes)
+    are controls: whatever difference they show is the machine's drift, not the release."""
+    if library == "numpy":
+        return True  # numba and torch cases take NumPy arrays too
+    if library == "torch" and label.startswith(("Gelu", "GeluBandwidth", "GeluMemory",
+                                                "GeluCodegen")):
+        return True
+    return library in label
+
+
+def compare(old_cases, new_cases, threshold, library, bench=None):
     """Rows [label, old, new, ratio, significant, verdict] and the unmatched labels."""
     pattern = re.compile(bench) if bench else None
 
@@ -66,10 +77,13 @@ def compare(old_cases, new_cases, threshold, bench=None):
         old, new = old_cases[label], new_cases[label]
         ratio = new.value / old.value if old.value else float("nan")
         sig = significant(old, new)
+        result = verdict(ratio, sig, old.unit, threshold)
+        control = not uses(label, library)
         rows.append({
             "case": label, "old": old.value, "new": new.value, "unit": old.unit,
-            "ratio": ratio, "significant": sig,
-            "verdict": verdict(ratio, sig, old.unit, threshold),
+            "ratio": ratio, "significant": sig, "control": control,
+            "verdict": f"{result.lower()} (control)" if control and result not in ("", "-")
+            else result,
         })
     only_old = sorted(label for label in set(old_cases) - set(new_cases) if keep(label))
     only_new = sorted(label for label in set(new_cases) - set(old_cases) if keep(label))
@@ -125,7 +139,8 @@ def main(argv=None):
         for context, by_release in sorted(groups.items()):
             old_cases = cases(by_release[args.old], args.results)
             new_cases = cases(by_release[args.new], args.results)
-            rows, only_old, only_new = compare(old_cases, new_cases, args.threshold, args.bench)
+            rows, only_old, only_new = compare(old_cases, new_cases, args.threshold,
+                                               args.library, args.bench)
             if not rows:
                 what = f"matching {args.bench!r} " if args.bench else ""
                 side = (f"only {args.library} {args.old} has them" if only_old else
@@ -146,9 +161,16 @@ def main(argv=None):
         counts = {v: sum(r["verdict"] == v for r in rows)
                   for v in ("REGRESSION", "improvement", "not significant")}
         regressions += counts["REGRESSION"]
+        controls = [r for r in rows if r["control"]]
+        drifted = [r for r in controls if r["verdict"] in ("regression (control)",
+                                                           "improvement (control)")]
         summary = (f"{len(rows)} cases: {counts['REGRESSION']} regressions, "
                    f"{counts['improvement']} improvements, {counts['not significant']} changes "
                    f"beyond {args.threshold}x that are not significant")
+        if controls:
+            summary += (f"; {len(drifted)} of {len(controls)} control cases (not using "
+                        f"{args.library}) also changed significantly: the machine's drift "
+                        "between the two runs, to weigh the flags against")
         missing = []
         if only_old:
             missing.append(f"{len(only_old)} cases only for {args.old} (e.g. {only_old[0]})")

@@ -1,17 +1,20 @@
 """The seed notebook's headline tables, rebuilt from stored asv results.
 
     python -m tools.headline [--results results] [--machine NAME] [--markdown]
+    python -m tools.headline --numba 0.66.0 --torch 2.13.0      # one release of the matrix
 
-Prints, from the newest result file of a machine: the 10M-element sum per implementation, the
+Prints, from the newest result file of a machine (of the given releases, if any): the 10M-element sum per implementation, the
 seed's "rows faster by" ratio (time of the column sum / time of the row sum) for every shape,
 layout and library, and GELU eager vs compiled vs functional. The seed's own figures stand
 beside them for comparison.
 """
 import argparse
+import json
 import math
 import sys
 
 from .asv_results import ResultsError, load_rows, result_files, unquote
+from .releases import LIBRARIES, public_version
 from .tables import fmt_ratio, fmt_time, render
 
 # The seed notebook's measurements (its own machine), quoted for comparison only.
@@ -79,15 +82,30 @@ def gelu_table(rows, device):
     return (["size", "eager", "compiled", "functional", "compiled faster by"], out)
 
 
+def _has_versions(path, wanted):
+    with open(path) as f:
+        params = json.load(f).get("params", {})
+    return all(public_version(params.get(lib, "")) == v for lib, v in wanted.items())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default="results", help="asv results folder")
     parser.add_argument("--machine", help="machine name (default: newest results)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--markdown", action="store_true", help="markdown tables")
+    for lib in LIBRARIES:
+        parser.add_argument(f"--{lib}", metavar="VERSION", help=f"only results of this {lib}")
     args = parser.parse_args(argv)
+    wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
     try:
-        path = result_files(args.results, args.machine)[0]
+        files = result_files(args.results, args.machine)
+        if wanted:
+            files = [f for f in files if _has_versions(f, wanted)]
+            if not files:
+                raise ResultsError("no result file records " + ", ".join(
+                    f"{lib} {v}" for lib, v in wanted.items()))
+        path = files[0]
         rows = load_rows(path, args.results)
     except ResultsError as exc:
         print(f"headline: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ first parameter. Prints `label<TAB>asv --bench regex` lines for tools/run_benchm
 """
 import importlib
 import inspect
+import math
 import pkgutil
 import re
 
@@ -22,12 +23,17 @@ def benchmark_classes():
                 yield info.name, cls
 
 
+# A class with fewer parameter combinations runs as one phase: every asv invocation costs a
+# benchmark discovery (several seconds: it imports torch and numba).
+SPLIT_FROM = 30
+
+
 def phases():
     for module, cls in benchmark_classes():
         name = cls.__name__
         prefix = re.escape(f"{module}.{name}.")
         params = getattr(cls, "params", None)
-        if not params:
+        if not params or math.prod(len(p) for p in params) < SPLIT_FROM:
             yield name, f"^{prefix}"
             continue
         first = getattr(cls, "param_names")[0]

@@ -10,6 +10,9 @@ No copy of third-party code lives in this repository; downloads are cached in .a
     python -m tools.publish --config FILE    # another asv config (its html_dir)
     python -m tools.publish --no-asv         # only vendor an already published html dir
 
+If report/findings.md exists (tools/findings.py), it is rendered to html/findings/ and linked
+from the dashboard's navigation bar.
+
 Serve the result with `python -m asv preview` or any static server (not file://).
 """
 import argparse
@@ -162,9 +165,47 @@ def make_offline(html_dir):
     return pages
 
 
+FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Findings</a></li>')
+NAV_ANCHOR = '<li id="nav-li-regressions">'
+
+
+def add_findings(html_dir, report_dir):
+    """Render report_dir/findings.md into html_dir/findings/ and link it from index.html."""
+    source = os.path.join(report_dir, "findings.md")
+    if not os.path.isfile(source):
+        return False
+    import shutil
+
+    import markdown
+
+    target = os.path.join(html_dir, "findings")
+    os.makedirs(target, exist_ok=True)
+    for name in os.listdir(report_dir):
+        if name.endswith(".png"):
+            shutil.copy(os.path.join(report_dir, name), target)
+    with open(source, encoding="utf-8") as f:
+        body = markdown.markdown(f.read(), extensions=["tables", "fenced_code"])
+    with open(os.path.join(target, "index.html"), "w", encoding="utf-8") as f:
+        f.write('<!doctype html><html><head><meta charset="utf-8"><title>Findings</title>'
+                '<link rel="stylesheet" href="../vendor/bootstrap-3.1.1/dist/css/'
+                'bootstrap.min.css"></head><body><div class="container">'
+                '<p><a href="../index.html">&larr; dashboard</a></p>'
+                f"{body}</div></body></html>\n")
+    index = os.path.join(html_dir, "index.html")
+    with open(index, encoding="utf-8") as f:
+        text = f.read()
+    if FINDINGS_LINK not in text:
+        text = text.replace(NAV_ANCHOR, FINDINGS_LINK + "\n\t" + NAV_ANCHOR, 1)
+        with open(index, "w", encoding="utf-8") as f:
+            f.write(text)
+    return True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=os.path.join(REPO_ROOT, "asv.conf.json"))
+    parser.add_argument("--report", default=os.path.join(REPO_ROOT, "report"),
+                        help="findings report folder to include (default: report/)")
     parser.add_argument("--no-asv", action="store_true",
                         help="do not run asv publish; only vendor the published html dir")
     args = parser.parse_args(argv)
@@ -187,6 +228,7 @@ def main(argv=None):
         return 2
     try:
         make_offline(html_dir)
+        add_findings(html_dir, args.report)
     except PublishError as exc:
         print(f"publish: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,433 @@
+"""The findings report: each claim of the seed notebook, the ratio measured here, whether it
+holds, and the mechanism, with the evidence the suite recorded (generated machine code,
+kernel counts, bandwidth, threads, memory). Everything is computed from the results given.
+
+    python -m tools.findings                           # newest results -> report/
+    python -m tools.findings --numba 0.68.1 --torch 2.13.0 --out report
+    python -m tools.findings --results DIR --machine NAME
+
+Writes report/findings.md and its PNG plots; tools/publish.py copies report/ into the
+dashboard (html/findings/) and links it from the dashboard's navigation bar.
+"""
+import argparse
+import math
+import os
+import sys
+from collections import defaultdict
+
+from .asv_results import ResultsError, load_rows, result_files, unquote
+from .headline import SEED_GELU_10M, SEED_ROWS_FASTER, SEED_SUM_10M, _has_versions
+from .releases import LIBRARIES
+from .tables import fmt_ratio, fmt_time, render
+
+SEED_ORDER = ["torch_from_numpy", "numpy_sum", "numba_loop", "numba_np_sum", "python_builtin",
+              "python_loop"]  # the seed's ranking at 10M, fastest first
+BANDWIDTH_GOAL = 90.0  # % of the measured baseline that the best implementation should reach
+NEUTRAL = (0.8, 1.25)  # a rows/cols ratio in this band counts as "about 1.0x"
+
+
+class Results:
+    """The rows of one run, indexed by benchmark suffix and unquoted parameter values."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.index = defaultdict(dict)
+        for row in rows:
+            key = tuple(unquote(v) for v in row.params.values())
+            self.index[row.benchmark.split(".", 1)[-1]][key] = row.value
+
+    def get(self, benchmark, *params):
+        value = self.index.get(benchmark, {}).get(tuple(str(p) for p in params))
+        return None if value is None or math.isnan(value) else value
+
+    def table(self, benchmark):
+        return {k: v for k, v in self.index.get(benchmark, {}).items() if not math.isnan(v)}
+
+    def env(self):
+        return self.rows[0].env_params if self.rows else {}
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def _verdict(holds):
+    return {True: "holds", False: "does not hold", None: "not measured"}[holds]
+
+
+def _pct(value):
+    return "n/a" if value is None else f"{value:.0f} %"
+
+
+# ------------------------------------------------------------------------------------------
+# Claims. Each returns a dict: claim, measured (markdown), holds, mechanism (markdown).
+
+
+def claim_sum_ranking(r):
+    size = 10_000_000
+    times = {impl: r.get("Sum.time_sum", size, impl, "cpu") for impl in SEED_ORDER}
+    measured = [impl for impl in sorted(times, key=lambda i: times[i] or math.inf)
+                if times[impl] is not None]
+    holds = None
+    if len(measured) == len(SEED_ORDER):
+        # the seed's ranking, with its two near-ties (the numba pair, the Python pair) unordered
+        tiers = [{"torch_from_numpy"}, {"numpy_sum"}, {"numba_loop", "numba_np_sum"},
+                 {"python_builtin", "python_loop"}]
+        pos = 0
+        holds = True
+        for tier in tiers:
+            holds &= set(measured[pos:pos + len(tier)]) == tier
+            pos += len(tier)
+    body = [[impl, fmt_time(times[impl]), fmt_time(SEED_SUM_10M.get(impl))] for impl in measured]
+    one = r.get("SumThreads.time_sum", size, "torch_tensor", 1)
+    all_cores = {k: v for k, v in r.table("SumThreads.time_sum").items()
+                 if k[0] == str(size) and k[1] == "torch_tensor" and k[2] != "1"}
+    threads_note = ""
+    if one and all_cores:
+        (key, t_all), = list(all_cores.items())[:1]
+        threads_note = (f" With one thread torch takes {fmt_time(one)}, with {key[2]} "
+                        f"{fmt_time(t_all)} ({one / t_all:.2f}x): part of torch's lead is "
+                        "simply more cores, since np.sum runs on one.")
+    fastmath = r.get("Sum.time_sum", size, "numba_loop_fastmath", "cpu")
+    mech = ("torch and NumPy run SIMD reductions (torch also on every core); the numba loop is "
+            "scalar (next claim); the Python versions box every element (last claim)."
+            + threads_note
+            + (f" A one-thread SIMD loop (`numba_loop_fastmath`, {fmt_time(fastmath)}) already "
+               "beats np.sum." if fastmath and times.get("numpy_sum") and
+               fastmath < times["numpy_sum"] else ""))
+    return {"claim": "Summing 10M float32: PyTorch is fastest, then NumPy, then numba (loop and "
+                     "np.sum in njit), and pure Python is slowest.",
+            "measured": render(["impl", "here", "seed"], body, markdown=True) if body else "",
+            "holds": holds, "mechanism": mech}
+
+
+def claim_numba_loop(r, evidence):
+    size = 10_000_000
+    loop = r.get("Sum.time_sum", size, "numba_loop", "cpu")
+    numpy = r.get("Sum.time_sum", size, "numpy_sum", "cpu")
+    fast = r.get("Sum.time_sum", size, "numba_loop_fastmath", "cpu")
+    slower = _ratio(loop, numpy)
+    holds = None if slower is None else slower > 1.1
+    measured = (f"`numba_loop` {fmt_time(loop)} vs `np.sum` {fmt_time(numpy)}: "
+                f"{fmt_ratio(slower)} slower. The same loop with `fastmath=True`: "
+                f"{fmt_time(fast)} ({fmt_ratio(_ratio(loop, fast))} faster than without).")
+    counts = {(impl, kind): r.get("NumbaCodegen.track_float_add_instructions", impl, kind)
+              for impl in ("numba_loop", "numba_loop_fastmath") for kind in ("packed", "scalar")}
+    mech = ("Strict IEEE ordering makes every add depend on the previous one, so LLVM may not "
+            "split the sum across SIMD lanes; `fastmath` allows reassociation and the loop "
+            "vectorises.")
+    if all(v is not None for v in counts.values()):
+        mech += (" The machine code numba generated on this machine shows it: the plain loop "
+                 f"has {counts['numba_loop', 'packed']:.0f} packed and "
+                 f"{counts['numba_loop', 'scalar']:.0f} scalar float adds; the fastmath loop "
+                 f"{counts['numba_loop_fastmath', 'packed']:.0f} packed and "
+                 f"{counts['numba_loop_fastmath', 'scalar']:.0f} scalar.")
+        if evidence.get("asm"):
+            mech += f" Excerpt of the fastmath loop's code:\n\n```\n{evidence['asm']}\n```"
+    return {"claim": "The numba loop is slower than np.sum.", "measured": measured,
+            "holds": holds, "mechanism": mech}
+
+
+def _rows_faster(r, library, layout):
+    out = {}
+    for (shape, lay, axis, lib, dev), t_rows in r.table("AxisSum.time_axis_sum").items():
+        if (lib, lay, axis, dev) == (library, layout, "rows", "cpu"):
+            t_cols = r.get("AxisSum.time_axis_sum", shape, layout, "cols", library, "cpu")
+            if t_cols:
+                out[shape] = t_cols / t_rows
+    return out
+
+
+LARGE_SHAPES = ("10000x10000", "25000x25000", "100000x100", "100x100000")
+
+
+def claim_torch_rows(r):
+    c, f = _rows_faster(r, "torch", "C"), _rows_faster(r, "torch", "F")
+    shapes = [s for s in LARGE_SHAPES if s in c]
+    body = [[s, fmt_ratio(c.get(s)), fmt_ratio(f.get(s)),
+             fmt_ratio(SEED_ROWS_FASTER.get(("torch", s)))] for s in c]
+    holds = None if not shapes else all(c[s] > 1.1 for s in shapes)
+    flips = [s for s in shapes if s in f and f[s] < 1]
+    mech = ("A row of a C-ordered (row-major) matrix is contiguous, so each row sum streams "
+            "through memory with SIMD loads; a column sum strides across rows. ")
+    if flips:
+        mech += (f"The Fortran-ordered twin turns it around ({len(flips)} of {len(shapes)} "
+                 "large shapes: columns faster), so what matters is the contiguous axis, not "
+                 "rows as such.")
+    return {"claim": "torch sums rows faster than columns (up to ~3.6x at 25000x25000).",
+            "measured": render(["shape", "rows faster by (C)", "(F)", "seed (C)"], body,
+                               markdown=True) if body else "",
+            "holds": holds, "mechanism": mech}
+
+
+def claim_numpy_neutral(r):
+    c, f = _rows_faster(r, "numpy", "C"), _rows_faster(r, "numpy", "F")
+    body = [[s, fmt_ratio(c.get(s)), fmt_ratio(f.get(s)),
+             fmt_ratio(SEED_ROWS_FASTER.get(("numpy", s)))] for s in c]
+    holds = None if not c else all(NEUTRAL[0] <= v <= NEUTRAL[1] for v in c.values())
+    outside = [s for s, v in c.items() if not NEUTRAL[0] <= v <= NEUTRAL[1]]
+    mech = ("NumPy reduces along either axis with contiguous inner loops (for columns it adds "
+            "whole rows into an accumulator row), so neither axis forces strided access.")
+    if outside:
+        mech += (f" Outside {NEUTRAL[0]}-{NEUTRAL[1]}x here: {', '.join(outside)}: the "
+                 "pairwise row sums and the row-accumulating column sums are different "
+                 "loops, and which one wins depends on the shape and the cache.")
+    return {"claim": "NumPy sums rows and columns equally fast (about 1.0x).",
+            "measured": render(["shape", "rows faster by (C)", "(F)", "seed (C)"], body,
+                               markdown=True) if body else "",
+            "holds": holds, "mechanism": mech}
+
+
+def claim_gelu(r):
+    size = 10_000_000
+    t = {m: r.get("Gelu.time_gelu", size, m, "cpu") for m in ("eager", "compiled", "functional")}
+    speedup = _ratio(t["eager"], t["compiled"])
+    seed = SEED_GELU_10M["eager"] / SEED_GELU_10M["compiled"]
+    holds = None if speedup is None else speedup > 1.5
+    kernels = {m: r.get("GeluCodegen.track_kernels_per_call", m) for m in t}
+    measured = (f"10M elements: eager {fmt_time(t['eager'])}, compiled {fmt_time(t['compiled'])} "
+                f"({fmt_ratio(speedup)}; seed {seed:.2f}x), `F.gelu` {fmt_time(t['functional'])}.")
+    mech = "Eager torch runs the formula as one kernel per operator, each reading and writing "
+    mech += "the whole array; inductor fuses them into one loop that reads x once and writes once."
+    if all(v is not None for v in kernels.values()):
+        mech += (f" Kernels per call, counted on this machine: eager {kernels['eager']:.0f}, "
+                 f"compiled {kernels['compiled']:.0f}, F.gelu {kernels['functional']:.0f}.")
+    big = max((int(k[0]) for k in r.table("GeluBandwidth.track_percent_of_copy")), default=None)
+    if big:
+        rows = []
+        for mode in t:
+            rows.append([mode] + [_pct(r.get("GeluBandwidth.track_percent_of_copy", big, mode, m))
+                                  for m in ("default", "keep_heap")])
+        mech += (f"\n\nShare of copy bandwidth at {big:,} elements, with glibc's default "
+                 "malloc (outputs above its mmap threshold are unmapped on free and page-"
+                 "faulted anew on every call) and with freed memory kept in the heap:\n\n"
+                 + render(["mode", "default malloc", "keep_heap"], rows, markdown=True))
+    return {"claim": "torch.compile makes the GELU ~3.4x faster by fusing it.",
+            "measured": measured, "holds": holds, "mechanism": mech}
+
+
+def claim_builtin(r):
+    size = 10_000_000
+    builtin = r.get("Sum.time_sum", size, "python_builtin", "cpu")
+    loop = r.get("Sum.time_sum", size, "python_loop", "cpu")
+    numpy = r.get("Sum.time_sum", size, "numpy_sum", "cpu")
+    holds = None if builtin is None or numpy is None else builtin > 10 * numpy
+    per = f"{builtin / size * 1e9:.0f} ns" if builtin else "n/a"
+    measured = (f"`sum(x)` {fmt_time(builtin)} ({per} per element), the Python loop "
+                f"{fmt_time(loop)}, `np.sum` {fmt_time(numpy)} "
+                f"({fmt_ratio(_ratio(builtin, numpy))} faster than `sum`).")
+    peak = r.get("SumMemory.track_peak_extra_bytes", "python_builtin")
+    mech = ("Iterating a NumPy array creates one `np.float32` object per element and adds it "
+            "through the generic number protocol: an allocation, a type dispatch and a free "
+            "per element instead of one SIMD lane.")
+    if peak is not None:
+        mech += (f" Each box is freed before the next is made: the peak extra memory of one "
+                 f"call is {peak / 1e6:.1f} MB, so the cost is the churn, not the footprint.")
+    return {"claim": "Python's builtin sum is slow on arrays.", "measured": measured,
+            "holds": holds, "mechanism": mech}
+
+
+def bandwidth_section(r):
+    read = r.table("Bandwidth.track_gbps")
+    if not read:
+        return None
+    sizes = sorted({int(k[0]) for k in read})
+    big = sizes[-1]
+    limits = {kind: max((v for k, v in read.items() if int(k[0]) == big and
+                         k[1].startswith(kind)), default=None) for kind in ("read", "copy")}
+    sums = {k[1]: v for k, v in r.table("SumBandwidth.track_percent_of_read").items()
+            if int(k[0]) == big}
+    gelus = {(k[1], k[2]): v for k, v in r.table("GeluBandwidth.track_percent_of_copy").items()
+             if int(k[0]) == big}
+    lines = [f"Largest size: {big:,} float32 elements ({big * 4 / 1e9:.1f} GB). This machine "
+             f"reads at {limits['read']:.1f} GB/s and copies at {limits['copy']:.1f} GB/s "
+             "(best of NumPy and numba, bytes read + written)."]
+    for name, table, goal_of in (("sum", sums, "read"), ("GELU", gelus, "copy")):
+        if not table:
+            continue
+        best = max(table, key=table.get)
+        ok = table[best] >= BANDWIDTH_GOAL
+        lines.append(f"- Best {name}: `{best}` at {table[best]:.0f} % of {goal_of} bandwidth: "
+                     f"goal of {BANDWIDTH_GOAL:.0f} % {'met' if ok else 'not met'}.")
+    return "\n".join(lines)
+
+
+def compile_section(r):
+    names = [("import_numba", "`import numba`"), ("import_torch", "`import torch`"),
+             ("numba_first_call", "numba `@njit`, first call"),
+             ("numba_cache_warm", "numba `cache=True`, warm cache"),
+             ("torch_compile_cold", "`torch.compile` GELU, empty inductor cache"),
+             ("torch_compile_warm", "`torch.compile` GELU, warm inductor cache")]
+    body = [[label, fmt_time(r.get(f"Compile.timeraw_{key}"))] for key, label in names
+            if r.get(f"Compile.timeraw_{key}") is not None]
+    return render(["what (fresh process)", "time"], body, markdown=True) if body else None
+
+
+def accuracy_section(r):
+    table = r.table("Accuracy.track_relative_error")
+    if not table:
+        return None
+    impls = sorted({k[1] for k in table})
+    body = [[impl] + [f"{table.get((d, impl), float('nan')):.1e}" for d in ("uniform", "all_0.1")]
+            for impl in impls]
+    return render(["impl", "uniform [0,1)", "every element 0.1"], body, markdown=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Plots
+
+
+def plots(r, out_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = {}
+
+    def save(fig, name, title):
+        fig.tight_layout()
+        fig.savefig(os.path.join(out_dir, name), dpi=100)
+        plt.close(fig)
+        made[name] = title
+
+    sums = r.table("Sum.time_sum")
+    if sums:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for impl in sorted({k[1] for k in sums}):
+            pts = sorted((int(k[0]), v) for k, v in sums.items() if k[1] == impl and k[2] == "cpu")
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=impl)
+        ax.set(xscale="log", yscale="log", xlabel="elements (float32)", ylabel="time per sum (s)")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+        save(fig, "sum_time_vs_size.png", "Sum: time against size (log-log)")
+
+    gb = r.table("SumBandwidth.track_gbps")
+    base = r.table("Bandwidth.track_gbps")
+    if gb:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for impl in sorted({k[1] for k in gb}):
+            pts = sorted((int(k[0]), v) for k, v in gb.items() if k[1] == impl)
+            ax.plot(*zip(*pts), marker="o", label=impl)
+        for kind, style in (("read", "k--"), ("copy", "k:")):
+            by_size = defaultdict(float)
+            for k, v in base.items():
+                if k[1].startswith(kind):
+                    by_size[int(k[0])] = max(by_size[int(k[0])], v)
+            if by_size:
+                ax.plot(*zip(*sorted(by_size.items())), style, lw=2, label=f"{kind} bandwidth")
+        ax.set(xscale="log", yscale="log", xlabel="elements (float32)", ylabel="GB/s")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="both", alpha=0.3)
+        save(fig, "sum_gbps_vs_size.png", "Sum: achieved GB/s against size, with the bandwidth")
+
+    shapes = sorted({k[0] for k in r.table("AxisSum.time_axis_sum")},
+                    key=lambda s: tuple(map(int, s.split("x"))))
+    if shapes:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        series = [(lib, lay) for lib in ("torch", "numpy") for lay in ("C", "F")]
+        width = 0.8 / len(series)
+        for i, (lib, lay) in enumerate(series):
+            ratios = _rows_faster(r, lib, lay)
+            ax.bar([j + i * width for j in range(len(shapes))],
+                   [ratios.get(s, float("nan")) for s in shapes], width, label=f"{lib} {lay}")
+        ax.axhline(1.0, color="k", lw=1)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(shapes))], shapes, fontsize=8)
+        ax.set(yscale="log", ylabel="time(cols) / time(rows)")
+        ax.legend(fontsize=8)
+        save(fig, "rows_vs_cols.png", "Rows faster by (time of column sums / row sums), by layout")
+
+    gelu = r.table("Gelu.time_gelu")
+    if gelu:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for mode in ("eager", "compiled", "functional"):
+            pts = sorted((int(k[0]), v) for k, v in gelu.items() if k[1] == mode and k[2] == "cpu")
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=mode)
+        ax.set(xscale="log", yscale="log", xlabel="elements (float32)", ylabel="time per call (s)")
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+        save(fig, "gelu_modes.png", "GELU: eager vs compiled vs F.gelu")
+    return made
+
+
+def numba_asm_excerpt(max_lines=12):
+    """A few lines of the fastmath loop's machine code around its packed adds (this machine)."""
+    try:
+        import numpy as np
+
+        from benchmarks.impls import _numba_loop_fastmath as f
+        f(np.ones(16, dtype=np.float32))
+        asm = f.inspect_asm(f.signatures[0]).splitlines()
+    except Exception:  # evidence is optional: the counts in the results stand on their own
+        return None
+    hits = [i for i, line in enumerate(asm) if "addp" in line]
+    if not hits:
+        return None
+    start = max(hits[0] - 2, 0)
+    return "\n".join(line.rstrip() for line in asm[start:start + max_lines])
+
+
+def build(rows, out_dir, evidence=None):
+    """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text."""
+    r = Results(rows)
+    os.makedirs(out_dir, exist_ok=True)
+    evidence = evidence or {}
+    env = r.env()
+    claims = [claim_sum_ranking(r), claim_numba_loop(r, evidence), claim_torch_rows(r),
+              claim_numpy_neutral(r), claim_gelu(r), claim_builtin(r)]
+    md = ["# Findings: the seed notebook's claims, measured", "",
+          f"Machine {env.get('machine', '?')} ({env.get('cpu', '?')}, "
+          f"{env.get('num_cpu', '?')} cores); numpy {env.get('numpy', '?')}, numba "
+          f"{env.get('numba', '?')}, torch {env.get('torch', '?')}; threads: torch "
+          f"{env.get('torch_threads', '?')}, numba {env.get('numba_threads', '?')}. "
+          "Built by `python -m tools.findings` from stored asv results; every figure below "
+          "comes from them.", "",
+          "| # | seed claim | verdict here |", "|---|---|---|"]
+    md += [f"| {i} | {c['claim']} | {_verdict(c['holds'])} |" for i, c in enumerate(claims, 1)]
+    for i, c in enumerate(claims, 1):
+        md += ["", f"## {i}. {c['claim']}", "", f"**Verdict: {_verdict(c['holds'])}.**", "",
+               c["measured"], "", "**Why.** " + c["mechanism"]]
+    for title, section in (("How close to the hardware", bandwidth_section(r)),
+                           ("What getting there costs", compile_section(r)),
+                           ("Accuracy (relative error vs math.fsum, 10M elements)",
+                            accuracy_section(r))):
+        if section:
+            md += ["", f"## {title}", "", section]
+    made = plots(r, out_dir)
+    if made:
+        md += ["", "## Plots", ""]
+        md += [f"### {title}\n\n![{title}]({name})\n" for name, title in made.items()]
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(out_dir, "findings.md"), "w") as f:
+        f.write(text)
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", default="results", help="asv results folder")
+    parser.add_argument("--machine", help="machine name (default: newest results)")
+    parser.add_argument("--out", default="report", help="output folder (default: report/)")
+    for lib in LIBRARIES:
+        parser.add_argument(f"--{lib}", metavar="VERSION", help=f"only results of this {lib}")
+    args = parser.parse_args(argv)
+    wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
+    try:
+        files = [f for f in result_files(args.results, args.machine)
+                 if not wanted or _has_versions(f, wanted)]
+        if not files:
+            raise ResultsError("no result file matches " + ", ".join(
+                f"{lib} {v}" for lib, v in wanted.items()))
+        rows = load_rows(files[0], args.results)
+    except ResultsError as exc:
+        print(f"findings: {exc}", file=sys.stderr)
+        return 2
+    build(rows, args.out, {"asm": numba_asm_excerpt()})
+    print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(files[0])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
