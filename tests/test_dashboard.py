@@ -112,3 +112,51 @@ def test_graph_of_a_parameterized_benchmark_draws(site, tmp_path):
     assert "0.66.0" in dom and "0.68.1" in dom
     _assert_stayed_local(urls)
     assert any("/graphs/" in u for u in urls)  # it fetched the benchmark's data
+
+
+# Records, a few seconds after load, where flot placed every series of the last plot.
+PROBE = """<script>
+var original = $.plot, plots = [];
+$.plot = function () { var p = original.apply(this, arguments); plots.push(p); return p; };
+$.extend($.plot, original);
+setTimeout(function () {
+  var series = plots[plots.length - 1].getData().map(function (s) {
+    var xs = [];
+    for (var i = 0; i < s.datapoints.points.length; i += s.datapoints.pointsize)
+      xs.push(s.datapoints.points[i]);
+    return {label: s.label, xs: xs};
+  });
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(series);
+  document.body.appendChild(pre);
+}, 8000);
+</script>
+"""
+
+
+def test_releases_are_drawn_side_by_side(site, tmp_path):
+    _, html = site
+    probed = tmp_path / "html"
+    shutil.copytree(html, probed)
+    index = probed / "index.html"
+    text = index.read_text()
+    asv_js = '<script language="javascript" type="text/javascript"\n            src="asv.js">'
+    assert asv_js in text
+    index.write_text(text.replace(asv_js, PROBE + asv_js, 1))
+    handler = functools.partial(_QuietHandler, directory=str(probed))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        dom, _ = browse(url + GRAPH + "&torch=2.13.0%2Bcpu", tmp_path, "--dump-dom")
+    finally:
+        server.shutdown()
+    series = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1))
+    numba = {re.search(r"numba-([\d.]+)", s["label"]).group(1) for s in series}
+    assert numba >= {"0.66.0", "0.67.0", "0.68.1"}, numba
+    # every release has a bar at every implementation, each at its own x offset
+    for s in series:
+        assert s["xs"] and all(x is not None for x in s["xs"]), s["label"]
+    first_bars = sorted(s["xs"][0] for s in series)
+    assert len(set(first_bars)) == len(series), first_bars

@@ -5,6 +5,8 @@ CDNs; offline it shows only "Can not determine continental origin of swallow". T
 pinned releases of those libraries from the npm registry (each tarball checked against the
 integrity hash below), copies the files into html/vendor/ and points index.html at them.
 No copy of third-party code lives in this repository; downloads are cached in .asv/vendor/.
+It also loads tools/www/orderbars-categories-fix.js, without which asv's bar charts (a
+parameter on the x-axis) draw only one series: releases could not be seen side by side.
 
     python -m tools.publish                  # asv publish + vendoring, into html/
     python -m tools.publish --config FILE    # another asv config (its html_dir)
@@ -21,6 +23,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -150,6 +153,22 @@ def _rewrite_tag(tag, local):
     return tag.replace(f'"{url}"', f'"{local[url]}"')
 
 
+# Our own fix for side-by-side bars (see the file's header); loaded right before orderBars.
+ORDERBARS_FIX = "orderbars-categories-fix.js"
+ORDERBARS_TAG = '<script src="vendor/flot-orderbars-1.0.0/js/jquery.flot.orderBars.js"'
+
+
+def add_orderbars_fix(html_dir, text):
+    shutil.copy(os.path.join(REPO_ROOT, "tools", "www", ORDERBARS_FIX), html_dir)
+    if ORDERBARS_FIX in text:
+        return text
+    if ORDERBARS_TAG not in text:
+        raise PublishError("index.html no longer loads flot-orderbars 1.0.0 as expected; "
+                           f"check whether tools/www/{ORDERBARS_FIX} is still needed")
+    return text.replace(ORDERBARS_TAG, f'<script src="{ORDERBARS_FIX}"></script>\n    '
+                        + ORDERBARS_TAG, 1)
+
+
 def make_offline(html_dir):
     """Rewrite html_dir's pages so that nothing loads from another host."""
     local = install_vendor_files(html_dir)
@@ -159,6 +178,8 @@ def make_offline(html_dir):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         new = REMOTE_LOAD.sub(lambda m: _rewrite_tag(m.group(0), local), text)
+        if page == "index.html":
+            new = add_orderbars_fix(html_dir, new)
         if new != text:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(new)
@@ -174,8 +195,6 @@ def add_findings(html_dir, report_dir):
     source = os.path.join(report_dir, "findings.md")
     if not os.path.isfile(source):
         return False
-    import shutil
-
     import markdown
 
     target = os.path.join(html_dir, "findings")
