@@ -48,11 +48,11 @@ def fixture_rows(numba_loop=8e-3, numpy_sum=2e-3, torch_c_rows=1e-3, torch_c_col
     for kernel, gb in (("read_numpy", 15.0), ("read_numba", 20.0), ("copy_numpy", 12.0),
                        ("copy_numba", 14.0)):
         rows.append(row("bench_bandwidth.Bandwidth.track_gbps", gb, unit="GB/s",
-                        size=300_000_000, kernel=kernel))
+                        size=250_000_000, kernel=kernel))
     rows.append(row("bench_bandwidth.SumBandwidth.track_percent_of_read", 95.0, unit="%",
-                    size=300_000_000, impl="numba_prange"))
+                    size=250_000_000, impl="numba_prange"))
     rows.append(row("bench_bandwidth.SumBandwidth.track_percent_of_read", 60.0, unit="%",
-                    size=300_000_000, impl="numpy_sum"))
+                    size=250_000_000, impl="numpy_sum"))
     return rows
 
 

@@ -30,7 +30,8 @@ def test_every_class_is_a_well_formed_asv_benchmark():
         methods = [m for m in vars(cls) if callable(getattr(cls, m)) and not m.startswith("_")]
         timed = [m for m in methods if m.startswith(PREFIXES)]
         assert timed, f"{cls.__name__} has no benchmark method"
-        assert set(methods) - set(timed) <= {"setup", "teardown"}, f"{cls.__name__}: {methods}"
+        assert set(methods) - set(timed) <= {"setup", "setup_cache", "teardown"}, \
+            f"{cls.__name__}: {methods}"
         params = getattr(cls, "params", [])
         assert len(params) == len(getattr(cls, "param_names", [])), cls.__name__
         for values in params:

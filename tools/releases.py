@@ -29,13 +29,15 @@ class RunFile:
     machine: str
     versions: tuple  # ((library, public version), ...)
     builds: tuple  # ((library, version as installed), ...)
+    runner: str  # asv_runner version: 0.2.x and 0.3.x time small benchmarks differently
 
     def version(self, library):
         return dict(self.versions).get(library)
 
     def context(self, library):
         """What must agree for two runs to compare releases of `library`."""
-        return (self.machine,) + tuple((lib, v) for lib, v in self.versions if lib != library)
+        return ((self.machine,) + tuple((lib, v) for lib, v in self.versions if lib != library)
+                + (("asv_runner", self.runner),))
 
 
 def load_run_files(results_dir, machine=None):
@@ -51,6 +53,7 @@ def load_run_files(results_dir, machine=None):
             machine=params.get("machine", "?"),
             versions=tuple((lib, public_version(params[lib])) for lib in LIBRARIES),
             builds=tuple((lib, params[lib]) for lib in LIBRARIES),
+            runner=params.get("asv_runner", "?"),
         ))
     if not runs:
         raise ResultsError(f"no result under {results_dir} records its numpy, numba and torch "

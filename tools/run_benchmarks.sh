@@ -57,7 +57,11 @@ done
 
 echo "== provenance: stamping library versions, threads and hardware into the results"
 $PY -m tools.provenance --stamp results --commit "$COMMIT" || echo "(nothing was saved to stamp)"
-echo "== publish: writing html/ (self-contained, works offline)"
+if [ "$matrix" = 0 ]; then
+    echo "== findings: report/findings.md and its plots, from this run's results"
+    $PY -m tools.findings || echo "(no findings report: see the message above)"
+fi
+echo "== publish: writing html/ (self-contained, works offline, findings linked)"
 $PY -m tools.publish
 echo "== done in $((SECONDS - start)) s. Browse the dashboard with:"
 echo "     $PY -m asv preview          # serves html/ on http://127.0.0.1:8080"
