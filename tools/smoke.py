@@ -37,6 +37,7 @@ def main(argv=None):
     parser.add_argument("--out", help="keep results and html here instead of a temp folder")
     args = parser.parse_args(argv)
     out = args.out or tempfile.mkdtemp(prefix="asv-smoke-")
+    os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
     try:
         rows = smoke(out, args.bench)
