@@ -15,9 +15,9 @@ import os
 import sys
 from collections import defaultdict
 
-from .asv_results import ResultsError, load_rows, result_files, unquote
-from .headline import SEED_GELU_10M, SEED_ROWS_FASTER, SEED_SUM_10M, _has_versions
-from .releases import LIBRARIES
+from .asv_results import ResultsError, load_rows, unquote
+from .headline import SEED_GELU_10M, SEED_ROWS_FASTER, SEED_SUM_10M
+from .releases import LIBRARIES, newest_result_file
 from .tables import fmt_ratio, fmt_time, render
 
 SEED_ORDER = ["torch_from_numpy", "numpy_sum", "numba_loop", "numba_np_sum", "python_builtin",
@@ -141,11 +141,19 @@ def _rows_faster(r, library, layout):
 LARGE_SHAPES = ("10000x10000", "25000x25000", "100000x100", "100x100000")
 
 
-def claim_torch_rows(r):
-    c, f = _rows_faster(r, "torch", "C"), _rows_faster(r, "torch", "F")
-    shapes = [s for s in LARGE_SHAPES if s in c]
+def _rows_faster_table(r, library):
+    """Rows-faster ratios in C and F layout, and a markdown table of them beside the seed's."""
+    c, f = _rows_faster(r, library, "C"), _rows_faster(r, library, "F")
     body = [[s, fmt_ratio(c.get(s)), fmt_ratio(f.get(s)),
-             fmt_ratio(SEED_ROWS_FASTER.get(("torch", s)))] for s in c]
+             fmt_ratio(SEED_ROWS_FASTER.get((library, s)))] for s in c]
+    table = render(["shape", "rows faster by (C)", "(F)", "seed (C)"], body,
+                   markdown=True) if body else ""
+    return c, f, table
+
+
+def claim_torch_rows(r):
+    c, f, table = _rows_faster_table(r, "torch")
+    shapes = [s for s in LARGE_SHAPES if s in c]
     holds = None if not shapes else all(c[s] > 1.1 for s in shapes)
     flips = [s for s in shapes if s in f and f[s] < 1]
     mech = ("A row of a C-ordered (row-major) matrix is contiguous, so each row sum streams "
@@ -155,15 +163,11 @@ def claim_torch_rows(r):
                  "large shapes: columns faster), so what matters is the contiguous axis, not "
                  "rows as such.")
     return {"claim": "torch sums rows faster than columns (up to ~3.6x at 25000x25000).",
-            "measured": render(["shape", "rows faster by (C)", "(F)", "seed (C)"], body,
-                               markdown=True) if body else "",
-            "holds": holds, "mechanism": mech}
+            "measured": table, "holds": holds, "mechanism": mech}
 
 
 def claim_numpy_neutral(r):
-    c, f = _rows_faster(r, "numpy", "C"), _rows_faster(r, "numpy", "F")
-    body = [[s, fmt_ratio(c.get(s)), fmt_ratio(f.get(s)),
-             fmt_ratio(SEED_ROWS_FASTER.get(("numpy", s)))] for s in c]
+    c, _, table = _rows_faster_table(r, "numpy")
     holds = None if not c else all(NEUTRAL[0] <= v <= NEUTRAL[1] for v in c.values())
     outside = [s for s, v in c.items() if not NEUTRAL[0] <= v <= NEUTRAL[1]]
     mech = ("NumPy reduces along either axis with contiguous inner loops (for columns it adds "
@@ -173,9 +177,7 @@ def claim_numpy_neutral(r):
                  "pairwise row sums and the row-accumulating column sums are different "
                  "loops, and which one wins depends on the shape and the cache.")
     return {"claim": "NumPy sums rows and columns equally fast (about 1.0x).",
-            "measured": render(["shape", "rows faster by (C)", "(F)", "seed (C)"], body,
-                               markdown=True) if body else "",
-            "holds": holds, "mechanism": mech}
+            "measured": table, "holds": holds, "mechanism": mech}
 
 
 def claim_gelu(r):
@@ -415,17 +417,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
     try:
-        files = [f for f in result_files(args.results, args.machine)
-                 if not wanted or _has_versions(f, wanted)]
-        if not files:
-            raise ResultsError("no result file matches " + ", ".join(
-                f"{lib} {v}" for lib, v in wanted.items()))
-        rows = load_rows(files[0], args.results)
+        path = newest_result_file(args.results, args.machine, wanted)
+        rows = load_rows(path, args.results)
     except ResultsError as exc:
         print(f"findings: {exc}", file=sys.stderr)
         return 2
     build(rows, args.out, {"asm": numba_asm_excerpt()})
-    print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(files[0])}")
+    print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(path)}")
     return 0
 
 

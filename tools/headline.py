@@ -9,12 +9,11 @@ layout and library, and GELU eager vs compiled vs functional. The seed's own fig
 beside them for comparison.
 """
 import argparse
-import json
 import math
 import sys
 
-from .asv_results import ResultsError, load_rows, result_files, unquote
-from .releases import LIBRARIES, public_version
+from .asv_results import ResultsError, load_rows, unquote
+from .releases import LIBRARIES, newest_result_file
 from .tables import fmt_ratio, fmt_time, render
 
 # The seed notebook's measurements (its own machine), quoted for comparison only.
@@ -82,12 +81,6 @@ def gelu_table(rows, device):
     return (["size", "eager", "compiled", "functional", "compiled faster by"], out)
 
 
-def _has_versions(path, wanted):
-    with open(path) as f:
-        params = json.load(f).get("params", {})
-    return all(public_version(params.get(lib, "")) == v for lib, v in wanted.items())
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default="results", help="asv results folder")
@@ -99,13 +92,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
     try:
-        files = result_files(args.results, args.machine)
-        if wanted:
-            files = [f for f in files if _has_versions(f, wanted)]
-            if not files:
-                raise ResultsError("no result file records " + ", ".join(
-                    f"{lib} {v}" for lib, v in wanted.items()))
-        path = files[0]
+        path = newest_result_file(args.results, args.machine, wanted)
         rows = load_rows(path, args.results)
     except ResultsError as exc:
         print(f"headline: {exc}", file=sys.stderr)

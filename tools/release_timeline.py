@@ -9,12 +9,10 @@ equal (the combination with the most releases, or the one --machine picks). Erro
 the samples' interquartile range (asv's q_25 to q_75).
 """
 import argparse
-import math
 import sys
 
 from .asv_results import ResultsError, load_rows, unquote
-from .releases import (LIBRARIES, describe_context, load_run_files, releases_of,
-                       version_key)
+from .releases import LIBRARIES, describe_context, load_run_files, releases_of
 from .tables import fmt_time, render
 
 MAX_LINES = 12

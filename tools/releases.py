@@ -61,6 +61,23 @@ def load_run_files(results_dir, machine=None):
     return runs
 
 
+def newest_result_file(results_dir, machine=None, wanted=None):
+    """The newest result file, of the given {library: public version} if any."""
+    files = result_files(results_dir, machine)
+    if wanted:
+        files = [f for f in files if _has_versions(f, wanted)]
+        if not files:
+            raise ResultsError("no result file matches "
+                               + ", ".join(f"{lib} {v}" for lib, v in wanted.items()))
+    return files[0]
+
+
+def _has_versions(path, wanted):
+    with open(path) as f:
+        params = json.load(f).get("params", {})
+    return all(public_version(params.get(lib, "")) == v for lib, v in wanted.items())
+
+
 def releases_of(runs, library):
     return sorted({r.version(library) for r in runs}, key=version_key)
 
