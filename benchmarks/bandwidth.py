@@ -17,8 +17,9 @@ from functools import partial
 import numpy as np
 from numba import njit, prange
 
-# 40 KB (in L1/L2) to 1 GB of float32 (far past any last-level cache).
-SIZES = [10_000, 1_000_000, 10_000_000, 100_000_000, 250_000_000]
+# 40 KB (in L1/L2), 4 MB (L2/L3), 40 MB (just past a 32 MB L3: partly cache-resident when
+# reused) and 1 GB of float32 (main memory). 400 MB behaved like 1 GB and cost a minute more.
+SIZES = [10_000, 1_000_000, 10_000_000, 250_000_000]
 READ_KERNELS = ["read_numpy", "read_numba_serial", "read_numba_parallel"]
 COPY_KERNELS = ["copy_numpy", "copy_numba_parallel"]
 BASELINE_KERNELS = READ_KERNELS + COPY_KERNELS
@@ -87,14 +88,21 @@ def calls_per_batch(run, min_seconds=0.02):
     return number
 
 
-def side_by_side(runs, rounds=5, warmup=3):
-    """Median seconds per call of each callable, their batches interleaved round by round.
+def warm_up(run, max_calls=4):
+    """Call until two calls in a row take about as long (with malloc=keep_heap the first two
+    or three calls of a large GELU still page-fault while the heap grows to its size)."""
+    previous = _batch_seconds(run, 1)
+    for _ in range(max_calls - 1):
+        current = _batch_seconds(run, 1)
+        if abs(current - previous) <= 0.1 * previous:
+            return
+        previous = current
 
-    Each callable first runs `warmup` times: with malloc=keep_heap the first two or three
-    calls of a large GELU still page-fault while the heap grows to its working size."""
+
+def side_by_side(runs, rounds=5):
+    """Median seconds per call of each callable, their batches interleaved round by round."""
     for run in runs:
-        for _ in range(warmup):
-            run()
+        warm_up(run)
     numbers = [calls_per_batch(run) for run in runs]
     times = [[] for _ in runs]
     for _ in range(rounds):
@@ -111,6 +119,7 @@ def gbps(nbytes, seconds):
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 MALLOC_MODES = ["default", "keep_heap"]
+MMAP_THRESHOLD_MAX = 32 * 2**20  # glibc's largest dynamic mmap threshold on 64-bit
 
 
 def set_malloc_mode(mode):

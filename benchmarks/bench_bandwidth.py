@@ -5,8 +5,8 @@ implementation's achieved GB/s and its percentage of the limit, both measured in
 side by side. Bytes counted: a sum reads 4 bytes per element; a GELU reads 4 and writes 4,
 and is judged against copy, which moves the same traffic.
 """
-from .bandwidth import (BASELINE_KERNELS, MALLOC_MODES, SIZES, baseline_kernel, baseline_kernels,
-                        gbps, set_malloc_mode, side_by_side)
+from .bandwidth import (BASELINE_KERNELS, MALLOC_MODES, MMAP_THRESHOLD_MAX, SIZES,
+                        baseline_kernel, baseline_kernels, gbps, set_malloc_mode, side_by_side)
 from .common import normal_vector, uniform_vector
 from .impls import GELU_MODES, SUM_IMPLS, prepare_gelu, prepare_sum
 
@@ -62,6 +62,8 @@ class GeluBandwidth:
     timeout = 600
 
     def setup(self, size, mode, malloc):
+        if malloc != "default" and 4 * size < MMAP_THRESHOLD_MAX:
+            raise NotImplementedError("outputs below glibc's mmap threshold: same as default")
         set_malloc_mode(malloc)  # before any array of this process is allocated
         x = normal_vector(size)
         self.run = prepare_gelu(mode, x)

@@ -61,7 +61,7 @@ def _numba_setup(numba_dir):
 class Compile:
     number = 1
     warmup_time = 0
-    repeat = (2, 3, 60.0)  # the cold torch.compile takes seconds per sample
+    repeat = (2, 2, 60.0)  # two fresh processes each: the cold torch.compile takes ~9 s
     timeout = 600
 
     def setup_cache(self):
