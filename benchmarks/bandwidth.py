@@ -88,12 +88,16 @@ def calls_per_batch(run, min_seconds=0.02):
     return number
 
 
-def warm_up(run, max_calls=4):
+def warm_up(run, max_calls=4, max_seconds=5.0):
     """Call until two calls in a row take about as long (with malloc=keep_heap the first two
-    or three calls of a large GELU still page-fault while the heap grows to its size)."""
-    previous = _batch_seconds(run, 1)
+    or three calls of a large GELU still page-fault while the heap grows to its size), or
+    until `max_seconds` are spent (a call that slow is not going to get faster)."""
+    previous = spent = _batch_seconds(run, 1)
     for _ in range(max_calls - 1):
+        if spent >= max_seconds:
+            return
         current = _batch_seconds(run, 1)
+        spent += current
         if abs(current - previous) <= 0.1 * previous:
             return
         previous = current

@@ -61,7 +61,10 @@ def _numba_setup(numba_dir):
 class Compile:
     number = 1
     warmup_time = 0
-    repeat = (2, 2, 60.0)  # two fresh processes each: the cold torch.compile takes ~9 s
+    # Two fresh processes per case, in one round (asv's default of two rounds would double
+    # the cold torch.compile's ~9 s samples).
+    rounds = 1
+    repeat = (2, 2, 60.0)
     timeout = 600
 
     def setup_cache(self):
