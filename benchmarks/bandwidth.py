@@ -10,6 +10,7 @@ one-thread numba loop (a parallel launch costs microseconds, which dominates sma
 the baseline of a workload is the fastest of its kind.
 """
 import ctypes
+import os
 import statistics
 import time
 from functools import partial
@@ -105,8 +106,10 @@ def warm_up(run, max_calls=4, max_seconds=5.0):
 
 def side_by_side(runs, rounds=5):
     """Median seconds per call of each callable, their batches interleaved round by round."""
+    if QUICK:
+        rounds = 1
     for run in runs:
-        warm_up(run)
+        warm_up(run, max_calls=1 if QUICK else 4)
     numbers = [calls_per_batch(run) for run in runs]
     times = [[] for _ in runs]
     for _ in range(rounds):
@@ -118,6 +121,9 @@ def side_by_side(runs, rounds=5):
 def gbps(nbytes, seconds):
     return nbytes / seconds / 1e9
 
+
+# tools/smoke.py sets this: one warm-up call and one round, to check that everything runs.
+QUICK = os.environ.get("ARRAY_OP_BENCH_QUICK") == "1"
 
 # glibc mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
