@@ -122,7 +122,7 @@ def gbps(nbytes, seconds):
     return nbytes / seconds / 1e9
 
 
-# tools/smoke.py sets this: one warm-up call and one round, to check that everything runs.
+# tools/run/smoke.py sets this: one warm-up call and one round, to check that everything runs.
 QUICK = os.environ.get("ARRAY_OP_BENCH_QUICK") == "1"
 
 # glibc mallopt parameters (malloc.h)

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from .common import uniform_matrix, uniform_vector
-from .impls import AXIS_LIBRARIES, SUM_IMPLS, prepare_axis_sum, prepare_sum
+from .impls import AXIS_LIBRARIES, SUMS, prepare_axis_sum, prepare_sum
 
 SIZE = 10_000_000
 DATA = ["uniform", "all_0.1"]
@@ -36,7 +36,7 @@ def relative_error(value, reference):
 
 
 class Accuracy:
-    params = [DATA, SUM_IMPLS]
+    params = [DATA, list(SUMS)]
     param_names = ["data", "impl"]
     unit = "relative error"
     timeout = 300

@@ -8,7 +8,7 @@ and is judged against copy, which moves the same traffic.
 from .bandwidth import (BASELINE_KERNELS, MALLOC_MODES, MMAP_THRESHOLD_MAX, SIZES,
                         baseline_kernel, baseline_kernels, gbps, set_malloc_mode, side_by_side)
 from .common import normal_vector, uniform_vector
-from .impls import GELU_MODES, SUM_IMPLS, prepare_gelu, prepare_sum
+from .impls import GELU_MODES, SUMS, prepare_gelu, prepare_sum
 
 PYTHON_SUMS = ("python_loop", "python_builtin")
 PYTHON_MAX_SIZE = 1_000_000  # ~70 ns per element: beyond this a round takes seconds
@@ -29,7 +29,7 @@ class Bandwidth:
 
 
 class SumBandwidth:
-    params = [SIZES, SUM_IMPLS]
+    params = [SIZES, list(SUMS)]
     param_names = ["size", "impl"]
     timeout = 300
 

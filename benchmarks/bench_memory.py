@@ -6,8 +6,9 @@ runs, and the new high-water mark minus the resident size before the call is rep
 input already exists (it is not counted); outputs, temporaries and boxed Python objects are.
 asv's own peakmem_ would count the whole process instead, input and compiler included.
 """
+from .base import Benchmark
 from .common import normal_vector, uniform_vector
-from .impls import GELU_MODES, SUM_IMPLS, prepare_gelu, prepare_sum
+from .impls import GELU_MODES, SUMS, prepare_gelu, prepare_sum
 
 SIZE = 10_000_000
 
@@ -33,26 +34,27 @@ def peak_extra_bytes(run):
     return max(extra, 0)
 
 
-class SumMemory:
-    params = [SUM_IMPLS]
+class SumMemory(Benchmark):
+    params = [list(SUMS)]
     param_names = ["impl"]
     unit = "bytes"
 
-    def setup(self, impl):
-        self.run = prepare_sum(impl, uniform_vector(SIZE))
+    @staticmethod
+    def prepare(impl):
+        return prepare_sum(impl, uniform_vector(SIZE))
 
     def track_peak_extra_bytes(self, impl):
         return peak_extra_bytes(self.run)
 
 
-class GeluMemory:
+class GeluMemory(Benchmark):
     params = [GELU_MODES]
     param_names = ["mode"]
     unit = "bytes"
-    timeout = 300
 
-    def setup(self, mode):
-        self.run = prepare_gelu(mode, normal_vector(SIZE))
+    @staticmethod
+    def prepare(mode):
+        return prepare_gelu(mode, normal_vector(SIZE))
 
     def track_peak_extra_bytes(self, mode):
         return peak_extra_bytes(self.run)

@@ -3,10 +3,10 @@
 The libraries run with their default thread counts (as the seed did); recording them here
 keeps them in every result file, next to the timings they explain.
 """
-import os
+from .common import usable_cores
 
 
-class Threads:
+class ThreadCounts:
     unit = "threads"
 
     def track_torch_threads(self):
@@ -20,4 +20,4 @@ class Threads:
         return numba.get_num_threads()
 
     def track_cpu_count(self):
-        return len(os.sched_getaffinity(0))
+        return usable_cores()

@@ -4,12 +4,11 @@ torch and numba's `prange` use every core by default; Sum.time_sum times them th
 the thread count is a parameter, so a reader can set the one-thread figure beside
 numba_loop_fastmath and np.sum (both single-threaded).
 """
-import os
-
-from .common import uniform_vector
+from .base import Benchmark
+from .common import uniform_vector, usable_cores
 from .impls import prepare_sum
 
-ALL_CORES = len(os.sched_getaffinity(0))
+ALL_CORES = usable_cores()
 THREADED_SUMS = ["torch_tensor", "numba_prange"]
 
 
@@ -27,14 +26,14 @@ def set_threads(impl, threads):
         numba.set_num_threads(threads)
 
 
-class SumThreads:
+class SumThreads(Benchmark):
     params = [[1_000_000, 10_000_000, 100_000_000], THREADED_SUMS, sorted({1, ALL_CORES})]
     param_names = ["size", "impl", "threads"]
-    timeout = 300
 
-    def setup(self, size, impl, threads):
+    @staticmethod
+    def prepare(size, impl, threads):
         set_threads(impl, threads)
-        self.run = prepare_sum(impl, uniform_vector(size))
+        return prepare_sum(impl, uniform_vector(size))
 
     def time_sum(self, size, impl, threads):
         self.run()

@@ -6,6 +6,7 @@ array is built once there, however many samples are taken. The arrays stay writa
 every caller shares them (no benchmark mutates its input): torch.from_numpy warns on a
 read-only array, and that warning would run inside the seed's timed torch call.
 """
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -47,6 +48,13 @@ def uniform_matrix(rows, cols, layout):
     if layout == "F":
         return rng.random((cols, rows), dtype=np.float32).T
     raise ValueError(f"unknown layout {layout!r}: expected 'C' or 'F'")
+
+
+def usable_cores():
+    """Cores this process may run on (its affinity where the OS has one; macOS has none)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def parse_shape(shape):

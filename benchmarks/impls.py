@@ -4,34 +4,22 @@ Each ``prepare_*`` function returns a zero-argument callable with its input boun
 compiled and warmed up, and synchronised on cuda: calling it performs exactly the operation
 being measured and nothing else.
 """
+from dataclasses import dataclass
 from functools import partial
+from typing import Callable
 
 import numpy as np
 from numba import njit, prange
 
 from .common import synchronizer, to_torch
+from .kernels import gelu_composed, seed_loop
 
 # ---------------------------------------------------------------------------------------------
 # 1. Sum of a float32 vector (seed 1.1)
 
-
-@njit
-def _numba_loop(x):
-    # The seed's loop. `total` is a float64 accumulator (0.0 is a float64 literal); strict IEEE
-    # ordering forces one dependent add after another, so LLVM cannot use SIMD lanes.
-    total = 0.0
-    for i in range(x.shape[0]):
-        total += x[i]
-    return total
-
-
-@njit(fastmath=True)
-def _numba_loop_fastmath(x):
-    # Same loop; fastmath lets LLVM reassociate the adds, so it vectorises and unrolls.
-    total = 0.0
-    for i in range(x.shape[0]):
-        total += x[i]
-    return total
+_numba_loop = njit(seed_loop)  # the seed's loop as the seed ran it
+# Same loop; fastmath lets LLVM reassociate the adds, so it vectorises and unrolls.
+_numba_loop_fastmath = njit(fastmath=True)(seed_loop)
 
 
 @njit(parallel=True, fastmath=True)
@@ -65,6 +53,12 @@ def _python_builtin(x):
     return sum(x)
 
 
+def _on_cpu(func):
+    """A factory for a function of a NumPy array: partial is called in C, so no extra Python
+    frame runs inside sub-microsecond timings."""
+    return lambda x, device: partial(func, x)
+
+
 def _torch_from_numpy(x, device):
     # The seed's semantics: wrap the NumPy array on every call and return a Python float.
     import torch
@@ -90,47 +84,51 @@ def _torch_tensor(x, device):
     return run
 
 
-_NUMPY_INPUT_SUMS = {
-    "numba_loop": _numba_loop,
-    "numba_loop_fastmath": _numba_loop_fastmath,
-    "numba_prange": _numba_prange,
-    "numba_np_sum": _numba_np_sum,
-    "numpy_sum": _numpy_sum,
-    "python_loop": _python_loop,
-    "python_builtin": _python_builtin,
-}
-_TORCH_SUMS = {
-    "torch_from_numpy": _torch_from_numpy,
-    "torch_tensor": _torch_tensor,
-}
-SUM_IMPLS = [*_NUMPY_INPUT_SUMS, *_TORCH_SUMS]
-# The seed notebook's six, by its names.
-SEED_SUM_NAMES = {
-    "numba_loop": "Numba Iterative",
-    "numpy_sum": "NumPy",
-    "numba_np_sum": "NumPy with Numba",
-    "torch_from_numpy": "PyTorch",
-    "python_loop": "Python Iterative",
-    "python_builtin": "Python Built-in",
-}
+@dataclass(frozen=True)
+class SumImpl:
+    """One way to sum a float32 vector: everything the suite, tests and reports need of it."""
+    factory: Callable  # (x, device) -> zero-argument callable that sums x
+    libraries: tuple  # whose code runs in the timed call (a release comparison's controls
+    #                   are the cases that do not run the library that changed)
+    accumulation: str  # one of ACCUMULATIONS: decides the error bound the tests allow
+    seed_name: str = None  # the seed notebook's name for it, if the seed has it
+    devices: tuple = ("cpu",)
 
 
+ACCUMULATIONS = ("float64 sequential", "float32 sequential", "float32 blocked")
+
+# The registry. Adding an implementation here adds it to every Sum benchmark, the accuracy
+# and memory families, the tests' float64 check and the findings report.
+SUMS = {
+    "numba_loop": SumImpl(_on_cpu(_numba_loop), ("numba",), "float64 sequential",
+                          "Numba Iterative"),
+    "numba_loop_fastmath": SumImpl(_on_cpu(_numba_loop_fastmath), ("numba",),
+                                   "float64 sequential"),  # reassociated, still float64 adds
+    "numba_prange": SumImpl(_on_cpu(_numba_prange), ("numba",),
+                            "float64 sequential"),  # per-thread float64 partial sums
+    "numba_np_sum": SumImpl(_on_cpu(_numba_np_sum), ("numba",), "float32 sequential",
+                            "NumPy with Numba"),
+    "numpy_sum": SumImpl(_on_cpu(_numpy_sum), ("numpy",), "float32 blocked", "NumPy"),
+    # 0.0 + np.float32 is float32 under NumPy 2 (NEP 50): float32 accumulation
+    "python_loop": SumImpl(_on_cpu(_python_loop), ("numpy",), "float32 sequential",
+                           "Python Iterative"),
+    "python_builtin": SumImpl(_on_cpu(_python_builtin), ("numpy",), "float32 sequential",
+                              "Python Built-in"),
+    "torch_from_numpy": SumImpl(_torch_from_numpy, ("torch",), "float32 blocked", "PyTorch",
+                                ("cpu", "cuda")),
+    "torch_tensor": SumImpl(_torch_tensor, ("torch",), "float32 blocked", None, ("cpu", "cuda")),
+}
 def sum_devices(impl):
     """The devices `impl` can run on."""
-    check_choice("impl", impl, SUM_IMPLS)
-    return ["cpu", "cuda"] if impl in _TORCH_SUMS else ["cpu"]
+    check_choice("impl", impl, list(SUMS))
+    return list(SUMS[impl].devices)
 
 
 def prepare_sum(impl, x, device="cpu"):
     """A warmed-up callable that sums the float32 vector `x` with `impl` on `device`."""
     if device not in sum_devices(impl):
-        raise NotImplementedError(f"{impl} runs on cpu only")
-    if impl in _TORCH_SUMS:
-        run = _TORCH_SUMS[impl](x, device)
-    else:
-        # partial is called in C: no extra Python frame inside sub-microsecond timings.
-        run = partial(_NUMPY_INPUT_SUMS[impl], x)
-
+        raise NotImplementedError(f"{impl} runs on {', '.join(sum_devices(impl))} only")
+    run = SUMS[impl].factory(x, device)
     run()  # Warm up: numba compiles on the first call; torch allocates its pools.
     return run
 
@@ -173,14 +171,6 @@ def prepare_axis_sum(library, a, axis, device="cpu"):
 # 3. GELU: several element-wise kernels vs one fused kernel (seed 2)
 
 GELU_MODES = ["eager", "compiled", "functional"]
-_SQRT_2 = 1.41421  # the seed's constant, kept so eager and compiled compute the same thing
-
-
-def gelu_composed(x):
-    """The seed's formula; eager torch runs it as five separate element-wise kernels."""
-    import torch
-
-    return x * 0.5 * (1.0 + torch.erf(x / _SQRT_2))
 
 
 def prepare_gelu(mode, x, device="cpu"):

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tools import publish
-from tools.asv_config import scratch_config
-from tools.asv_results import REPO_ROOT
+from tools.dashboard import publish
+from tools.run.asv_config import scratch_config
+from tools import REPO_ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if not CHROMIUM and os.environ.get("REQUIRE_BROWSER"):

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from tools import findings
-from tools.asv_results import Row
+from tools.reports import findings
+from tools.results.rows import Row
 
 ENV = {"machine": "fixture", "cpu": "test cpu", "num_cpu": "2", "numpy": "2.4.6",
        "numba": "0.68.1", "torch": "2.13.0", "torch_threads": "2", "numba_threads": "2"}

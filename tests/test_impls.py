@@ -7,9 +7,10 @@ import torch
 
 from benchmarks.common import parse_shape, require_device, to_torch, uniform_matrix
 from benchmarks.impls import (
+    ACCUMULATIONS,
     AXIS_LIBRARIES,
     GELU_MODES,
-    SUM_IMPLS,
+    SUMS,
     prepare_axis_sum,
     prepare_gelu,
     prepare_sum,
@@ -39,28 +40,32 @@ def _blocked32(n):
     return (32 + math.log2(n)) * U32
 
 
-SUM_TOLERANCE = {
-    "numba_loop": _sequential64,
-    "numba_loop_fastmath": _sequential64,  # reassociated, still float64 adds
-    "numba_prange": _sequential64,  # per-thread float64 partial sums
-    "numba_np_sum": _sequential32,  # numba's np.sum accumulates in the input dtype
-    "numpy_sum": _blocked32,
-    "python_loop": _sequential32,  # 0.0 + np.float32 is float32 under NumPy 2 (NEP 50)
-    "python_builtin": _sequential32,
-    "torch_from_numpy": _blocked32,
-    "torch_tensor": _blocked32,
+# The error bound of each kind of accumulation an implementation declares in the registry.
+ERROR_BOUND = {
+    "float64 sequential": _sequential64,
+    "float32 sequential": _sequential32,
+    "float32 blocked": _blocked32,
 }
+
+
+def sum_tolerance():
+    """impl -> error bound, from the accumulation each registered implementation declares."""
+    return {name: ERROR_BOUND[impl.accumulation] for name, impl in SUMS.items()}
+
+
+SUM_TOLERANCE = sum_tolerance()
 
 
 def _uniform(n, seed=0):
     return np.random.default_rng(seed).random(n, dtype=np.float32)
 
 
-def test_every_sum_impl_has_a_stated_tolerance():
-    assert set(SUM_TOLERANCE) == set(SUM_IMPLS)
+def test_every_accumulation_kind_has_a_bound():
+    assert set(ERROR_BOUND) == set(ACCUMULATIONS)
+    assert set(SUM_TOLERANCE) == set(SUMS)
 
 
-@pytest.mark.parametrize("impl", SUM_IMPLS)
+@pytest.mark.parametrize("impl", list(SUMS))
 @pytest.mark.parametrize("n", SIZES)
 def test_sum_matches_float64_reference(impl, n):
     x = _uniform(n)

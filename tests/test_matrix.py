@@ -10,9 +10,10 @@ import tempfile
 
 import pytest
 
-from tools import compare_releases, provenance, release_timeline
-from tools.asv_config import head_commit, run_asv, scratch_config
-from tools.asv_results import load_rows, result_files, unquote
+from tools.reports import compare_releases, release_timeline
+from tools.run import provenance
+from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.results.rows import load_rows, result_files, unquote
 
 NUMBA_RELEASES = ["0.67.0", "0.68.1"]
 MATRIX = {"req": {"numpy": ["2.4.6"], "numba": NUMBA_RELEASES, "torch": ["2.13.0"],
@@ -130,7 +131,7 @@ def test_compare_reports_a_benchmark_missing_in_one_release(matrix_run, capsys, 
     for numba, (src, src_data) in files.items():
         if numba == "0.68.1":
             src_data = json.loads(json.dumps(src_data))
-            del src_data["results"]["bench_provenance.Threads.track_cpu_count"]
+            del src_data["results"]["bench_provenance.ThreadCounts.track_cpu_count"]
         (copy / "matrix-test" / os.path.basename(src)).write_text(json.dumps(src_data))
     (copy / "benchmarks.json").write_text(open(os.path.join(results, "benchmarks.json")).read())
     assert compare_releases.main(["numba", *NUMBA_RELEASES, "--results", str(copy),

@@ -9,12 +9,14 @@ import pytest
 from asv.util import load_json
 
 from benchmarks.bench_sum import Sum
-from benchmarks.impls import SUM_IMPLS
-from tools import headline, provenance
-from tools.asv_config import run_asv, scratch_config
-from tools.asv_results import REPO_ROOT, unquote
-from tools.phases import benchmark_classes
-from tools.smoke import smoke
+from benchmarks.impls import SUMS
+from tools.reports import headline
+from tools.run import provenance
+from tools.run.asv_config import run_asv, scratch_config
+from tools import REPO_ROOT
+from tools.results.rows import unquote
+from tools.run.phases import benchmark_classes
+from tools.run.smoke import smoke
 
 PREFIXES = ("time_", "timeraw_", "track_", "mem_", "peakmem_")
 
@@ -25,12 +27,12 @@ def _benchmark_classes():
 
 def test_every_class_is_a_well_formed_asv_benchmark():
     classes = list(_benchmark_classes())
-    assert {c.__name__ for c in classes} >= {"Sum", "AxisSum", "Gelu", "Threads"}
+    assert {c.__name__ for c in classes} >= {"Sum", "AxisSum", "Gelu", "ThreadCounts"}
     for cls in classes:
         methods = [m for m in vars(cls) if callable(getattr(cls, m)) and not m.startswith("_")]
         timed = [m for m in methods if m.startswith(PREFIXES)]
         assert timed, f"{cls.__name__} has no benchmark method"
-        assert set(methods) - set(timed) <= {"setup", "setup_cache", "teardown"}, \
+        assert set(methods) - set(timed) <= {"setup", "setup_cache", "teardown", "prepare"}, \
             f"{cls.__name__}: {methods}"
         params = getattr(cls, "params", [])
         assert len(params) == len(getattr(cls, "param_names", [])), cls.__name__
@@ -39,7 +41,7 @@ def test_every_class_is_a_well_formed_asv_benchmark():
 
 
 def test_every_sum_impl_is_benchmarked():
-    assert Sum.params[1] == SUM_IMPLS
+    assert Sum.params[1] == list(SUMS)
 
 
 def test_asv_runner_pin_is_the_installed_one():
@@ -158,7 +160,7 @@ def _asv_names():
 
 
 def test_the_main_run_phases_cover_every_case_exactly_once():
-    from tools.phases import phases
+    from tools.run.phases import phases
 
     regexes = [re.compile(regex) for _, regex in phases()]
     names = list(_asv_names())
@@ -173,4 +175,4 @@ def test_main_command_refuses_quick_runs_over_stored_results():
     proc = subprocess.run(["bash", "tools/run_benchmarks.sh", "--quick"], cwd=REPO_ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "tools.smoke" in proc.stderr
+    assert "tools.run.smoke" in proc.stderr

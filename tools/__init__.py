@@ -1,1 +1,15 @@
-"""Command-line tools around the asv results: checks, provenance and summary tables."""
+"""Command-line tools around the suite, in four layers (a layer imports only those above it):
+
+    tools.results    reading stored asv results: rows, result files, releases
+    tools.reports    analysis and reports: tables, seed claims, release comparisons
+    tools.run        running the suite: phases, smoke run, matrix environments, provenance
+    tools.dashboard  publishing the offline dashboard
+
+`python -m tools` lists every command with a line each.
+"""
+import os
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Lowest first: a module may import from its own layer and the ones before it, never after.
+LAYERS = ["results", "reports", "run", "dashboard"]

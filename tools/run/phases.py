@@ -1,7 +1,7 @@
 """Split the suite into phases for progress reporting: one per benchmark class and value of its
 first parameter. Prints `label<TAB>asv --bench regex` lines for tools/run_benchmarks.sh.
 
-    python -m tools.phases
+    python -m tools.run.phases
 """
 import importlib
 import inspect
@@ -42,6 +42,10 @@ def phases():
             yield f"{name} {first}={value}", rf"^{prefix}\w+\({re.escape(repr(value))}[,)]"
 
 
-if __name__ == "__main__":
+def main():
     for label, regex in phases():
         print(f"{label}\t{regex}")
+
+
+if __name__ == "__main__":
+    main()

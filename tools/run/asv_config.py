@@ -7,7 +7,7 @@ import sys
 
 from asv.util import load_json
 
-from .asv_results import REPO_ROOT
+from .. import REPO_ROOT
 
 
 def scratch_config(scratch_dir, **overrides):

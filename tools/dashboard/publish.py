@@ -5,14 +5,14 @@ CDNs; offline it shows only "Can not determine continental origin of swallow". T
 pinned releases of those libraries from the npm registry (each tarball checked against the
 integrity hash below), copies the files into html/vendor/ and points index.html at them.
 No copy of third-party code lives in this repository; downloads are cached in .asv/vendor/.
-It also loads tools/www/orderbars-categories-fix.js, without which asv's bar charts (a
+It also loads tools/dashboard/www/orderbars-categories-fix.js, without which asv's bar charts (a
 parameter on the x-axis) draw only one series: releases could not be seen side by side.
 
-    python -m tools.publish                  # asv publish + vendoring, into html/
-    python -m tools.publish --config FILE    # another asv config (its html_dir)
-    python -m tools.publish --no-asv         # only vendor an already published html dir
+    python -m tools.dashboard.publish                  # asv publish + vendoring, into html/
+    python -m tools.dashboard.publish --config FILE    # another asv config (its html_dir)
+    python -m tools.dashboard.publish --no-asv         # only vendor an already published html dir
 
-If report/findings.md exists (tools/findings.py), it is rendered to html/findings/ and linked
+If report/findings.md exists (tools/reports/findings.py), it is rendered to html/findings/ and linked
 from the dashboard's navigation bar.
 
 Serve the result with `python -m asv preview` or any static server (not file://).
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from asv.util import load_json
 
-from .asv_results import REPO_ROOT
+from .. import REPO_ROOT
 
 REGISTRY = os.environ.get("NPM_REGISTRY", "https://registry.npmjs.org").rstrip("/")
 CACHE_DIR = os.path.join(REPO_ROOT, ".asv", "vendor")
@@ -145,7 +145,7 @@ def _rewrite_tag(tag, local):
     match = re.search(r'\b(src|href)="([^"]+)"', tag)
     url = match.group(2)
     if url not in local:
-        raise PublishError(f"index.html loads {url}, which tools/publish.py does not know: "
+        raise PublishError(f"index.html loads {url}, which tools/dashboard/publish.py does not know: "
                            "add its npm release to PACKAGES")
     # The integrity hashes are cdnjs's/jsDelivr's; several local files are the unminified
     # originals, so they would not match. The tarballs were checked against npm's hashes.
@@ -159,12 +159,12 @@ ORDERBARS_TAG = '<script src="vendor/flot-orderbars-1.0.0/js/jquery.flot.orderBa
 
 
 def add_orderbars_fix(html_dir, text):
-    shutil.copy(os.path.join(REPO_ROOT, "tools", "www", ORDERBARS_FIX), html_dir)
+    shutil.copy(os.path.join(REPO_ROOT, "tools", "dashboard", "www", ORDERBARS_FIX), html_dir)
     if ORDERBARS_FIX in text:
         return text
     if ORDERBARS_TAG not in text:
         raise PublishError("index.html no longer loads flot-orderbars 1.0.0 as expected; "
-                           f"check whether tools/www/{ORDERBARS_FIX} is still needed")
+                           f"check whether tools/dashboard/www/{ORDERBARS_FIX} is still needed")
     return text.replace(ORDERBARS_TAG, f'<script src="{ORDERBARS_FIX}"></script>\n    '
                         + ORDERBARS_TAG, 1)
 

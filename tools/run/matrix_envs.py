@@ -1,7 +1,7 @@
 """Create (or reuse) the release matrix's environments and say what each one cost.
 
-    python -m tools.matrix_envs            # create what is missing, print seconds and size
-    python -m tools.matrix_envs --list     # only list the environments and whether they exist
+    python -m tools.run.matrix_envs            # create what is missing, print seconds and size
+    python -m tools.run.matrix_envs --list     # only list the environments and whether they exist
 
 asv keeps its environments under env_dir (.asv/env) and reuses one whose requirements have not
 changed, so the cost is paid once per machine; this prints it so that a user can plan.
@@ -14,7 +14,7 @@ import time
 from asv import environment, util
 from asv.config import Config
 
-from .asv_results import REPO_ROOT
+from .. import REPO_ROOT
 
 CONFIG_PATH = os.path.join(REPO_ROOT, "asv.conf.json")
 

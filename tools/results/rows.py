@@ -2,12 +2,25 @@
 import glob
 import itertools
 import json
+import math
 import os
 from dataclasses import dataclass
 
 from asv.results import Results
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Benchmark classes renamed since results were stored: old name -> current name. Rows of older
+# runs are read under the current name, so they still pair with new runs in every report.
+RENAMED = {
+    "bench_compile.Compile.": "bench_compile.StartupCosts.",
+    "bench_provenance.Threads.": "bench_provenance.ThreadCounts.",
+}
+
+
+def current_name(benchmark):
+    for old, new in RENAMED.items():
+        if benchmark.startswith(old):
+            return new + benchmark[len(old):]
+    return benchmark
 
 
 class ResultsError(Exception):
@@ -26,6 +39,44 @@ class Row:
     date: int = 0  # of the commit, milliseconds since the epoch (asv's convention)
     stats: dict = None  # asv's statistics of the samples (ci_99_a, q_25, repeat, ...)
     samples: tuple = None  # the raw timings, when the run used --record-samples
+
+    @property
+    def values(self):
+        """{param name: value without asv's quotes}: {'size': '100', 'impl': 'numpy_sum'}."""
+        return {name: unquote(v) for name, v in self.params.items()}
+
+    @property
+    def key(self):
+        """The unquoted parameter values in order: ('100', 'numpy_sum', 'cpu')."""
+        return tuple(self.values.values())
+
+    @property
+    def label(self):
+        """'Class.method(v1, v2)': how the reports name a case."""
+        cls_method = ".".join(self.benchmark.split(".")[-2:])
+        return f"{cls_method}({', '.join(self.key)})" if self.params else cls_method
+
+
+class RowIndex:
+    """The rows of one run by benchmark ('Sum.time_sum', without the module) and key."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.index = {}
+        for row in rows:
+            self.index.setdefault(row.benchmark.split(".", 1)[-1], {})[row.key] = row.value
+
+    def get(self, benchmark, *params):
+        """The value, or None where it was not measured (absent, skipped or failed)."""
+        value = self.index.get(benchmark, {}).get(tuple(str(p) for p in params))
+        return None if value is None or math.isnan(value) else value
+
+    def table(self, benchmark):
+        """{key: value} of one benchmark's measured cases."""
+        return {k: v for k, v in self.index.get(benchmark, {}).items() if not math.isnan(v)}
+
+    def env(self):
+        return self.rows[0].env_params if self.rows else {}
 
 
 def result_files(results_dir, machine=None):
@@ -72,7 +123,7 @@ def load_rows(path, results_dir):
         for combo, value, stat, sample in zip(combos, values, stats, samples):
             rows.append(
                 Row(
-                    benchmark=name,
+                    benchmark=current_name(name),
                     params=dict(zip(bench["param_names"], combo)),
                     value=float("nan") if value is None else float(value),
                     unit=bench.get("unit", ""),

@@ -2,11 +2,11 @@
 holds, and the mechanism, with the evidence the suite recorded (generated machine code,
 kernel counts, bandwidth, threads, memory). Everything is computed from the results given.
 
-    python -m tools.findings                           # newest results -> report/
-    python -m tools.findings --numba 0.68.1 --torch 2.13.0 --out report
-    python -m tools.findings --results DIR --machine NAME
+    python -m tools.reports.findings                           # newest results -> report/
+    python -m tools.reports.findings --numba 0.68.1 --torch 2.13.0 --out report
+    python -m tools.reports.findings --results DIR --machine NAME
 
-Writes report/findings.md and its PNG plots; tools/publish.py copies report/ into the
+Writes report/findings.md and its PNG plots; tools/dashboard/publish.py copies report/ into the
 dashboard (html/findings/) and links it from the dashboard's navigation bar.
 """
 import argparse
@@ -15,40 +15,16 @@ import os
 import sys
 from collections import defaultdict
 
-from .asv_results import ResultsError, load_rows, unquote
-from .headline import SEED_GELU_10M, SEED_ROWS_FASTER, SEED_SUM_10M
-from .releases import LIBRARIES, newest_result_file
+from benchmarks import seed
+from benchmarks.impls import SUMS
+
+from ..results.releases import add_selection_args, selected_rows
+from ..results.rows import ResultsError, RowIndex
+from .measures import compiled_speedup, gelu_times, ratio as _ratio, rows_faster
 from .tables import fmt_ratio, fmt_time, render
 
-SEED_ORDER = ["torch_from_numpy", "numpy_sum", "numba_loop", "numba_np_sum", "python_builtin",
-              "python_loop"]  # the seed's ranking at 10M, fastest first
 BANDWIDTH_GOAL = 90.0  # % of the measured baseline that the best implementation should reach
 NEUTRAL = (0.8, 1.25)  # a rows/cols ratio in this band counts as "about 1.0x"
-
-
-class Results:
-    """The rows of one run, indexed by benchmark suffix and unquoted parameter values."""
-
-    def __init__(self, rows):
-        self.rows = rows
-        self.index = defaultdict(dict)
-        for row in rows:
-            key = tuple(unquote(v) for v in row.params.values())
-            self.index[row.benchmark.split(".", 1)[-1]][key] = row.value
-
-    def get(self, benchmark, *params):
-        value = self.index.get(benchmark, {}).get(tuple(str(p) for p in params))
-        return None if value is None or math.isnan(value) else value
-
-    def table(self, benchmark):
-        return {k: v for k, v in self.index.get(benchmark, {}).items() if not math.isnan(v)}
-
-    def env(self):
-        return self.rows[0].env_params if self.rows else {}
-
-
-def _ratio(a, b):
-    return a / b if a is not None and b else None
 
 
 def _verdict(holds):
@@ -65,11 +41,12 @@ def _pct(value):
 
 def claim_sum_ranking(r):
     size = 10_000_000
-    times = {impl: r.get("Sum.time_sum", size, impl, "cpu") for impl in SEED_ORDER}
+    ranking = seed.sum_ranking()
+    times = {impl: r.get("Sum.time_sum", size, impl, "cpu") for impl in ranking}
     measured = [impl for impl in sorted(times, key=lambda i: times[i] or math.inf)
                 if times[impl] is not None]
     holds = None
-    if len(measured) == len(SEED_ORDER):
+    if len(measured) == len(ranking):
         # the seed's ranking, with its two near-ties (the numba pair, the Python pair) unordered
         tiers = [{"torch_from_numpy"}, {"numpy_sum"}, {"numba_loop", "numba_np_sum"},
                  {"python_builtin", "python_loop"}]
@@ -78,7 +55,7 @@ def claim_sum_ranking(r):
         for tier in tiers:
             holds &= set(measured[pos:pos + len(tier)]) == tier
             pos += len(tier)
-    body = [[impl, fmt_time(times[impl]), fmt_time(SEED_SUM_10M.get(impl))] for impl in measured]
+    body = [[impl, fmt_time(times[impl]), fmt_time(seed.SUM_10M.get(impl))] for impl in measured]
     one = r.get("SumThreads.time_sum", size, "torch_tensor", 1)
     all_cores = {k: v for k, v in r.table("SumThreads.time_sum").items()
                  if k[0] == str(size) and k[1] == "torch_tensor" and k[2] != "1"}
@@ -128,24 +105,14 @@ def claim_numba_loop(r, evidence):
             "holds": holds, "mechanism": mech}
 
 
-def _rows_faster(r, library, layout):
-    out = {}
-    for (shape, lay, axis, lib, dev), t_rows in r.table("AxisSum.time_axis_sum").items():
-        if (lib, lay, axis, dev) == (library, layout, "rows", "cpu"):
-            t_cols = r.get("AxisSum.time_axis_sum", shape, layout, "cols", library, "cpu")
-            if t_cols:
-                out[shape] = t_cols / t_rows
-    return out
-
-
 LARGE_SHAPES = ("10000x10000", "25000x25000", "100000x100", "100x100000")
 
 
 def _rows_faster_table(r, library):
     """Rows-faster ratios in C and F layout, and a markdown table of them beside the seed's."""
-    c, f = _rows_faster(r, library, "C"), _rows_faster(r, library, "F")
+    c, f = rows_faster(r, library, "C"), rows_faster(r, library, "F")
     body = [[s, fmt_ratio(c.get(s)), fmt_ratio(f.get(s)),
-             fmt_ratio(SEED_ROWS_FASTER.get((library, s)))] for s in c]
+             fmt_ratio(seed.ROWS_FASTER.get((library, s)))] for s in c]
     table = render(["shape", "rows faster by (C)", "(F)", "seed (C)"], body,
                    markdown=True) if body else ""
     return c, f, table
@@ -182,13 +149,13 @@ def claim_numpy_neutral(r):
 
 def claim_gelu(r):
     size = 10_000_000
-    t = {m: r.get("Gelu.time_gelu", size, m, "cpu") for m in ("eager", "compiled", "functional")}
-    speedup = _ratio(t["eager"], t["compiled"])
-    seed = SEED_GELU_10M["eager"] / SEED_GELU_10M["compiled"]
+    t = gelu_times(r, size)
+    speedup = compiled_speedup(r, size)
+    quoted = seed.GELU_10M["eager"] / seed.GELU_10M["compiled"]
     holds = None if speedup is None else speedup > 1.5
     kernels = {m: r.get("GeluCodegen.track_kernels_per_call", m) for m in t}
     measured = (f"10M elements: eager {fmt_time(t['eager'])}, compiled {fmt_time(t['compiled'])} "
-                f"({fmt_ratio(speedup)}; seed {seed:.2f}x), `F.gelu` {fmt_time(t['functional'])}.")
+                f"({fmt_ratio(speedup)}; seed {quoted:.2f}x), `F.gelu` {fmt_time(t['functional'])}.")
     mech = "Eager torch runs the formula as one kernel per operator, each reading and writing "
     mech += "the whole array; inductor fuses them into one loop that reads x once and writes once."
     if all(v is not None for v in kernels.values()):
@@ -284,14 +251,25 @@ def _shortfall(gbps, best, big):
             "memory-bound, below what the baseline kernels reach.")
 
 
+def sum_impls_section(r):
+    """Every registered sum implementation at 10M, fastest first (unmeasured ones last)."""
+    size = 10_000_000
+    times = {name: r.get("Sum.time_sum", size, name, "cpu") for name in SUMS}
+    order = sorted(SUMS, key=lambda name: times[name] or math.inf)
+    body = [[f"`{name}`", fmt_time(times[name]), ", ".join(SUMS[name].libraries),
+             SUMS[name].accumulation, SUMS[name].seed_name or "-"] for name in order]
+    return render(["impl", "time (10M, cpu)", "library", "accumulation", "seed name"], body,
+                  markdown=True)
+
+
 def compile_section(r):
     names = [("import_numba", "`import numba`"), ("import_torch", "`import torch`"),
              ("numba_first_call", "numba `@njit`, first call"),
              ("numba_cache_warm", "numba `cache=True`, warm cache"),
              ("torch_compile_cold", "`torch.compile` GELU, empty inductor cache"),
              ("torch_compile_warm", "`torch.compile` GELU, warm inductor cache")]
-    body = [[label, fmt_time(r.get(f"Compile.timeraw_{key}"))] for key, label in names
-            if r.get(f"Compile.timeraw_{key}") is not None]
+    body = [[label, fmt_time(r.get(f"StartupCosts.timeraw_{key}"))] for key, label in names
+            if r.get(f"StartupCosts.timeraw_{key}") is not None]
     return render(["what (fresh process)", "time"], body, markdown=True) if body else None
 
 
@@ -361,7 +339,7 @@ def plots(r, out_dir):
         series = [(lib, lay) for lib in ("torch", "numpy") for lay in ("C", "F")]
         width = 0.8 / len(series)
         for i, (lib, lay) in enumerate(series):
-            ratios = _rows_faster(r, lib, lay)
+            ratios = rows_faster(r, lib, lay)
             ax.bar([j + i * width for j in range(len(shapes))],
                    [ratios.get(s, float("nan")) for s in shapes], width, label=f"{lib} {lay}")
         ax.axhline(1.0, color="k", lw=1)
@@ -403,7 +381,7 @@ def numba_asm_excerpt(max_lines=12):
 
 def build(rows, out_dir, evidence=None):
     """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text."""
-    r = Results(rows)
+    r = RowIndex(rows)
     os.makedirs(out_dir, exist_ok=True)
     evidence = evidence or {}
     env = r.env()
@@ -414,14 +392,15 @@ def build(rows, out_dir, evidence=None):
           f"{env.get('num_cpu', '?')} cores); numpy {env.get('numpy', '?')}, numba "
           f"{env.get('numba', '?')}, torch {env.get('torch', '?')}; threads: torch "
           f"{env.get('torch_threads', '?')}, numba {env.get('numba_threads', '?')}. "
-          "Built by `python -m tools.findings` from stored asv results; every figure below "
+          "Built by `python -m tools.reports.findings` from stored asv results; every figure below "
           "comes from them.", "",
           "| # | seed claim | verdict here |", "|---|---|---|"]
     md += [f"| {i} | {c['claim']} | {_verdict(c['holds'])} |" for i, c in enumerate(claims, 1)]
     for i, c in enumerate(claims, 1):
         md += ["", f"## {i}. {c['claim']}", "", f"**Verdict: {_verdict(c['holds'])}.**", "",
                c["measured"], "", "**Why.** " + c["mechanism"]]
-    for title, section in (("How close to the hardware", bandwidth_section(r)),
+    for title, section in (("Every sum implementation", sum_impls_section(r)),
+                           ("How close to the hardware", bandwidth_section(r)),
                            ("What getting there costs", compile_section(r)),
                            ("Accuracy (relative error vs math.fsum, 10M elements)",
                             accuracy_section(r))):
@@ -439,16 +418,11 @@ def build(rows, out_dir, evidence=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", default="results", help="asv results folder")
-    parser.add_argument("--machine", help="machine name (default: newest results)")
+    add_selection_args(parser)
     parser.add_argument("--out", default="report", help="output folder (default: report/)")
-    for lib in LIBRARIES:
-        parser.add_argument(f"--{lib}", metavar="VERSION", help=f"only results of this {lib}")
     args = parser.parse_args(argv)
-    wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
     try:
-        path = newest_result_file(args.results, args.machine, wanted)
-        rows = load_rows(path, args.results)
+        path, rows = selected_rows(args)
     except ResultsError as exc:
         print(f"findings: {exc}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@
  * middle series is drawn (it reads every series, while flot processes them one by one).
  * This flot plugin runs just before it and gives it numbers: in every series, a category
  * name becomes the index that flot's categories plugin assigned to it on the axis.
- * tools/publish.py loads it right before jquery.flot.orderBars.js. */
+ * tools/dashboard/publish.py loads it right before jquery.flot.orderBars.js. */
 (function ($) {
     function numericCategoryX(plot, series) {
         var index = series.xaxis.categories;

@@ -6,8 +6,8 @@ GPU). After a run this stamps them into each result file's environment parameter
 `asv publish` shows them next to the machine's. They are read by running the very interpreter
 that produced the file (this one, or the matrix environment's):
 
-    python -m tools.provenance                               # what this interpreter would stamp
-    python -m tools.provenance --stamp results/ [--commit H] # stamp result files
+    python -m tools.run.provenance                               # what this interpreter would stamp
+    python -m tools.run.provenance --stamp results/ [--commit H] # stamp result files
 """
 import argparse
 import json
@@ -19,7 +19,7 @@ import sys
 
 # No asv import at module level: matrix environments run this file to report themselves, and
 # asv is not installed there.
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .. import REPO_ROOT
 
 LIBRARIES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
 
@@ -82,7 +82,7 @@ def _result_envs(results_dir, commit=None):
     """(path, env_name) of every result file, optionally of one commit."""
     from asv.results import Results
 
-    from .asv_results import result_files
+    from ..results.rows import result_files
 
     pairs = []
     for path in result_files(results_dir):
@@ -109,10 +109,10 @@ def known_interpreters(config_path=None):
 
 def collect_from(python):
     """collect() as seen by another interpreter."""
-    out = subprocess.run([python, "-m", "tools.provenance"], cwd=REPO_ROOT,
+    out = subprocess.run([python, "-m", "tools.run.provenance"], cwd=REPO_ROOT,
                          capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError(f"{python} -m tools.provenance failed: {out.stderr.strip()[-500:]}")
+        raise RuntimeError(f"{python} -m tools.run.provenance failed: {out.stderr.strip()[-500:]}")
     return json.loads(out.stdout)
 
 
@@ -139,7 +139,7 @@ def main(argv=None):
     if not args.stamp:
         print(json.dumps(collect(), indent=2))
         return 0
-    from .asv_results import ResultsError
+    from ..results.rows import ResultsError
 
     try:
         files = _result_envs(args.stamp, args.commit)

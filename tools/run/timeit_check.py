@@ -6,7 +6,7 @@ for the two smallest sizes it runs the numpy and numba sums through real asv (re
 a scratch folder, never to results/), then times the very same benchmark call with timeit in
 this interpreter, and prints both medians side by side.
 
-    python -m tools.timeit_check [--tolerance 0.10]
+    python -m tools.run.timeit_check [--tolerance 0.10]
 
 Exit status 1 if any case disagrees by more than the tolerance.
 """
@@ -19,7 +19,7 @@ import timeit
 from benchmarks.bench_sum import Sum
 
 from .asv_config import head_commit, run_asv, scratch_config
-from .asv_results import ResultsError, load_rows, result_files, unquote
+from ..results.rows import ResultsError, load_rows, result_files, unquote
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]

@@ -2,14 +2,14 @@
 
 asv keys results by environment name, which contains every library version, so two releases
 of one library never pair up in `asv compare`. Here a result file is described by the versions
-it records (asv's matrix values, or those stamped by tools/provenance.py), and two files are
+it records (asv's matrix values, or those stamped by tools/run/provenance.py), and two files are
 comparable for a library when the machine and every *other* library agree.
 """
 import json
 import re
 from dataclasses import dataclass
 
-from .asv_results import ResultsError, load_rows, result_files, unquote
+from .rows import ResultsError, load_rows, result_files
 
 LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
 
@@ -57,7 +57,7 @@ def load_run_files(results_dir, machine=None):
         ))
     if not runs:
         raise ResultsError(f"no result under {results_dir} records its numpy, numba and torch "
-                           "versions (run tools/provenance.py --stamp after -E existing runs)")
+                           "versions (run tools/run/provenance.py --stamp after -E existing runs)")
     return runs
 
 
@@ -112,18 +112,27 @@ def describe_context(context, library):
         f" (varying {library})"
 
 
-def case_label(row):
-    cls_method = ".".join(row.benchmark.split(".")[-2:])
-    values = ", ".join(unquote(v) for v in row.params.values())
-    return f"{cls_method}({values})" if values else cls_method
-
-
 def cases(runs, results_dir):
     """{case label: Row} over the runs of one release; the newest run with a value wins."""
     found = {}
     for run in runs:
         for row in load_rows(run.path, results_dir):
-            label = case_label(row)
+            label = row.label
             if label not in found and row.value == row.value:  # skip n/a (nan)
                 found[label] = row
     return found
+
+
+def add_selection_args(parser):
+    """--results, --machine and one --<library> VERSION per library: which run to read."""
+    parser.add_argument("--results", default="results", help="asv results folder")
+    parser.add_argument("--machine", help="machine name (default: newest results)")
+    for lib in LIBRARIES:
+        parser.add_argument(f"--{lib}", metavar="VERSION", help=f"only results of this {lib}")
+
+
+def selected_rows(args):
+    """(path, rows) of the newest result file that the selection arguments allow."""
+    wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
+    path = newest_result_file(args.results, args.machine, wanted)
+    return path, load_rows(path, args.results)

@@ -1,9 +1,9 @@
 """Compare two releases of one library over the stored results.
 
-    python -m tools.compare_releases numba 0.67.0 0.68.1
-    python -m tools.compare_releases torch 2.13.0 2.14.1 --markdown compare.md
-    python -m tools.compare_releases numba 0.67.0 0.68.1 --bench 'Sum.*10000000' --only-changed
-    python -m tools.compare_releases numba 0.67.0 0.68.1 --fail-on-regression   # exit 1 if any
+    python -m tools.reports.compare_releases numba 0.67.0 0.68.1
+    python -m tools.reports.compare_releases torch 2.13.0 2.14.1 --markdown compare.md
+    python -m tools.reports.compare_releases numba 0.67.0 0.68.1 --bench 'Sum.*10000000' --only-changed
+    python -m tools.reports.compare_releases numba 0.67.0 0.68.1 --fail-on-regression   # exit 1 if any
 
 Every benchmark and parameter combination measured for both releases, on the same machine with
 every other library equal, gets the ratio new/old and a verdict. Significance is asv's own test
@@ -18,8 +18,8 @@ import sys
 
 from asv import _stats
 
-from .asv_results import ResultsError
-from .releases import (LIBRARIES, cases, check_release, contexts, describe_context,
+from ..results.rows import ResultsError
+from ..results.releases import (LIBRARIES, cases, check_release, contexts, describe_context,
                        load_run_files)
 from .tables import fmt_time, render
 

@@ -1,6 +1,6 @@
 """A quick run of the suite through real asv, written to a scratch folder.
 
-    python -m tools.smoke [--bench REGEX] [--out DIR]
+    python -m tools.run.smoke [--bench REGEX] [--out DIR]
 
 `asv run --quick` times one call per benchmark and would overwrite better results, so this
 never writes to results/ or html/: results and the published dashboard go to DIR (default: a
@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from .asv_config import head_commit, run_asv, scratch_config
-from .asv_results import load_rows, result_files
+from ..results.rows import load_rows, result_files
 
 
 # Every case but those with a 1 GB (250M-element) input.

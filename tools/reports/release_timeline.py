@@ -1,7 +1,7 @@
 """One benchmark's time against the releases of one library: a table and a PNG plot.
 
-    python -m tools.release_timeline numba Sum.time_sum --where size=10000000 --where device=cpu
-    python -m tools.release_timeline torch Gelu.time_gelu --where device=cpu --png gelu.png
+    python -m tools.reports.release_timeline numba Sum.time_sum --where size=10000000 --where device=cpu
+    python -m tools.reports.release_timeline torch Gelu.time_gelu --where device=cpu --png gelu.png
 
 Each remaining parameter combination is one line (e.g. one per implementation); --where pins
 parameters to keep the plot readable. Runs are taken on one machine with every other library
@@ -11,8 +11,8 @@ the samples' interquartile range (asv's q_25 to q_75).
 import argparse
 import sys
 
-from .asv_results import ResultsError, load_rows, unquote
-from .releases import LIBRARIES, describe_context, load_run_files, releases_of
+from ..results.rows import ResultsError, load_rows
+from ..results.releases import LIBRARIES, describe_context, load_run_files, releases_of
 from .tables import fmt_time, render
 
 MAX_LINES = 12
@@ -42,7 +42,7 @@ def series(runs, library, results_dir, benchmark, where):
                 if not (row.benchmark == benchmark or row.benchmark.endswith("." + benchmark)):
                     continue
                 full_name, param_names = row.benchmark, list(row.params)
-                values = {k: unquote(v) for k, v in row.params.items()}
+                values = row.values
                 unknown = set(where) - set(values)
                 if unknown:
                     raise ResultsError(f"{row.benchmark} has no parameter "

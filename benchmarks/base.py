@@ -1,0 +1,33 @@
+"""The one base class of the suite's timed benchmarks (as numpy's `Benchmark`, scipy's
+`XPBenchmark`): the timeout, the device skip and the per-process cache of prepared callables.
+
+A subclass declares `params`/`param_names` and a `prepare(*params)` staticmethod that returns
+a warmed-up zero-argument callable; its `time_*` method calls `self.run()` and nothing else.
+asv starts one process per parameter combination and calls `setup` before every sample
+(asv_runner 0.3.x: before every call), so the callable is built once per process and reused.
+"""
+from functools import lru_cache
+
+from .common import require_device
+
+
+@lru_cache(maxsize=1)
+def _prepared(cls, params):
+    # Once per process: data, compilation and warm-up stay outside every timed call.
+    return cls.prepare(*params)
+
+
+class Benchmark:
+    # Drawing a 25000x25000 matrix or a cold torch.compile takes seconds on a slow machine;
+    # asv's default of 60 s per benchmark is too tight for the largest cases.
+    timeout = 300
+
+    @staticmethod
+    def prepare(*params):
+        raise NotImplementedError("a benchmark class must define prepare()")
+
+    def setup(self, *params):
+        device = dict(zip(getattr(self, "param_names", []), params)).get("device")
+        if device is not None:
+            require_device(device)  # NotImplementedError = asv's skip, with the reason
+        self.run = _prepared(type(self), params)

@@ -1,0 +1,1 @@
+"""Publishing the dashboard: asv publish, made self-contained for offline use."""

@@ -1,0 +1,1 @@
+"""Analysis and reports over stored results: the seed's tables and claims, release comparisons."""

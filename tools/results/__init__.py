@@ -1,0 +1,1 @@
+"""Reading stored asv results: one row per case, result files, and which releases made them."""
