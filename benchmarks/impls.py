@@ -118,6 +118,18 @@ SUMS = {
                                 ("cpu", "cuda")),
     "torch_tensor": SumImpl(_torch_tensor, ("torch",), "float32 blocked", None, ("cpu", "cuda")),
 }
+def libraries_of_case(values):
+    """The libraries whose code a case of Sum, AxisSum or Gelu runs, from its parameters
+    ({'impl': ..., 'library': ..., 'mode': ...}); None where the case is none of those."""
+    if values.get("impl") in SUMS:
+        return SUMS[values["impl"]].libraries
+    if values.get("library") in AXIS_LIBRARIES:
+        return (values["library"],)
+    if values.get("mode") in GELU_MODES:
+        return ("torch",)
+    return None
+
+
 def sum_devices(impl):
     """The devices `impl` can run on."""
     check_choice("impl", impl, list(SUMS))

@@ -21,6 +21,7 @@ def scratch_config(scratch_dir, **overrides):
         html_dir=os.path.join(scratch_dir, "html"),
     )
     conf.update(overrides)
+    os.makedirs(scratch_dir, exist_ok=True)
     path = os.path.join(scratch_dir, "asv.conf.json")
     with open(path, "w") as f:
         json.dump(conf, f, indent=2)

@@ -1,0 +1,120 @@
+"""Release verdicts from paired rounds, with a false-alarm rate that calibration measured.
+
+The unit of analysis is one value per round and environment (the median of that round's
+samples), paired by round: d_r = log(B_r / A_r). Both environments of a round ran minutes
+apart in alternating order, so what drifts between rounds cancels in d_r, and what is left
+varies from round to round: the t-interval on the mean of d_r is honest about it, where a
+test on pooled samples (asv's Mann-Whitney) counts every sample of one process as
+independent evidence.
+
+A case is flagged when, after Benjamini-Hochberg control of the false discovery rate over all
+cases (q < `fdr`), its ratio is also beyond the effect gate. Controls are cases that do not
+run the library under comparison: they can only move with the machine, so when one is
+flagged, or their geometric mean moves beyond the gate, the run is marked untrustworthy.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+FDR = 0.05
+GATE = 1.03  # smallest ratio (either way) that is flagged; see the README's calibration
+MIN_ROUNDS = 3
+
+
+@dataclass
+class CaseResult:
+    case: str
+    rounds: int
+    ratio: float = math.nan  # geometric mean of B/A over rounds
+    low: float = math.nan  # confidence interval of that ratio
+    high: float = math.nan
+    p: float = math.nan  # two-sided one-sample t-test of log ratios against 0
+    q: float = math.nan  # Benjamini-Hochberg adjusted p
+    control: bool = False
+    verdict: str = "no test"  # REGRESSION, improvement, unchanged, no test
+
+    @property
+    def tested(self):
+        return not math.isnan(self.p)
+
+    def interval(self):
+        if math.isnan(self.ratio):
+            return "n/a"
+        if math.isnan(self.low):
+            return f"{self.ratio:.3f}x"
+        return f"{self.ratio:.3f}x [{self.low:.3f}, {self.high:.3f}]"
+
+
+def paired_log_ratios(by_round):
+    """log(B/A) of every round that measured both sides: {round: {'A': a, 'B': b}}."""
+    return np.array([math.log(v["B"] / v["A"]) for _, v in sorted(by_round.items())
+                     if v.get("A") and v.get("B")])
+
+
+def case_result(case, by_round, control=False, confidence=CONFIDENCE):
+    d = paired_log_ratios(by_round)
+    result = CaseResult(case, len(d), control=control)
+    if len(d) == 0:
+        return result
+    result.ratio = math.exp(d.mean())
+    if len(d) < MIN_ROUNDS:
+        return result
+    sd = d.std(ddof=1)
+    if sd == 0:  # identical rounds: the interval is the point, the test undefined
+        result.low = result.high = result.ratio
+        result.p = 0.0 if d.mean() != 0 else 1.0
+        return result
+    half = stats.t.ppf(0.5 + confidence / 2, len(d) - 1) * sd / math.sqrt(len(d))
+    result.low, result.high = math.exp(d.mean() - half), math.exp(d.mean() + half)
+    result.p = float(stats.ttest_1samp(d, 0.0).pvalue)
+    return result
+
+
+def judge(results, fdr=FDR, gate=GATE):
+    """Fill q and verdict of every result in place (BH over the tested ones); return them."""
+    tested = [r for r in results if r.tested]
+    if tested:
+        qs = stats.false_discovery_control([r.p for r in tested], method="bh")
+        for r, q in zip(tested, qs):
+            r.q = float(q)
+    for r in results:
+        if not r.tested:
+            r.verdict = "no test"
+        elif r.q < fdr and (r.ratio >= gate or r.ratio <= 1 / gate):
+            r.verdict = "REGRESSION" if r.ratio > 1 else "improvement"
+        else:
+            r.verdict = "unchanged"
+    return results
+
+
+@dataclass
+class DriftReport:
+    controls: int
+    flagged: int
+    geomean: float  # of the controls' ratios
+    spread: tuple  # 5th and 95th percentile of the controls' ratios
+    trustworthy: bool
+    why: str
+
+
+def drift(results, gate=GATE):
+    """What the controls say about the run: they measure the machine, not the release."""
+    controls = [r for r in results if r.control and not math.isnan(r.ratio)]
+    if not controls:
+        return DriftReport(0, 0, math.nan, (math.nan, math.nan), True,
+                           "no control cases: drift cannot be checked")
+    logs = np.log([r.ratio for r in controls])
+    geomean = float(math.exp(logs.mean()))
+    spread = tuple(float(math.exp(v)) for v in np.percentile(logs, [5, 95]))
+    flagged = [r for r in controls if r.verdict in ("REGRESSION", "improvement")]
+    problems = []
+    if flagged:
+        problems.append(f"{len(flagged)} control case(s) flagged (e.g. {flagged[0].case})")
+    if geomean >= gate or geomean <= 1 / gate:
+        problems.append(f"the controls moved together by {geomean:.3f}x")
+    why = ("; ".join(problems) + ": the machine changed during the run, do not trust its "
+           "verdicts") if problems else "controls steady"
+    return DriftReport(len(controls), len(flagged), geomean, spread, not problems, why)

@@ -1,0 +1,134 @@
+"""Interleaved comparison sessions: two environments measured round by round, stored whole.
+
+A session file holds what both environments had installed (read inside each of them), the
+commit and benchmark versions measured, and for every round its order (A first or B first)
+and every case's samples and median in each environment. One file is one session: a
+comparison never mixes rounds of two sessions, and a file that fails these checks is refused
+in one line.
+
+    rounds/<machine>/<library>-<A release>-vs-<B release>/<session id>.json
+"""
+import glob
+import json
+import os
+from dataclasses import dataclass
+
+from .rows import ResultsError
+
+FORMAT = 1
+SIDES = ("A", "B")
+
+
+@dataclass
+class Session:
+    path: str
+    data: dict
+
+    @property
+    def library(self):
+        return self.data["library"]
+
+    def release(self, side):
+        return self.data["envs"][side]["release"]
+
+    def versions(self, side):
+        return self.data["envs"][side]["versions"]
+
+    @property
+    def rounds(self):
+        return self.data["rounds"]
+
+    def medians(self):
+        """{case: {round number: {side: median seconds}}} over the complete rounds."""
+        out = {}
+        for rnd in self.rounds:
+            for side in SIDES:
+                for case, value in rnd["values"].get(side, {}).items():
+                    if value.get("median") is not None:
+                        out.setdefault(case, {}).setdefault(rnd["round"], {})[side] = \
+                            value["median"]
+        return out
+
+    def case_params(self):
+        """{case: {param name: value}} as the rounds recorded them."""
+        return {case: value.get("params", {}) for rnd in self.rounds
+                for side in SIDES for case, value in rnd["values"].get(side, {}).items()}
+
+    def save(self):
+        write_json_atomic(self.path, self.data)
+
+
+def write_json_atomic(path, data):
+    """Write to a temporary file, flush it to disk, then rename over `path`: a kill at any
+    moment leaves either the old file or the new one, never a truncated one."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_text_atomic(path, text):
+    """As write_json_atomic, for a text file (a report)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def session_dir(root, machine, library, release_a, release_b):
+    return os.path.join(root, machine, f"{library}-{release_a}-vs-{release_b}")
+
+
+def load_session(path):
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise ResultsError(f"{path} is not valid JSON (truncated?): {exc}") from exc
+    check_session(data, path)
+    return Session(path, data)
+
+
+def check_session(data, path="session"):
+    """Refuse what cannot be compared: another format, one environment only, rounds without
+    both sides, benchmark versions that differ between the sides."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ResultsError(f"{path}: not a comparison session of format {FORMAT}")
+    envs = data.get("envs", {})
+    if set(envs) != set(SIDES):
+        raise ResultsError(f"{path}: a session needs two environments (A and B), "
+                           f"it has {', '.join(sorted(envs)) or 'none'}")
+    complete = [r for r in data.get("rounds", []) if set(r.get("values", {})) == set(SIDES)]
+    if not complete:
+        raise ResultsError(f"{path}: no round measured both environments")
+    if data["rounds"] != complete:
+        raise ResultsError(f"{path}: round {data['rounds'][len(complete)]['round']} measured "
+                           "one environment only")
+    versions = [r.get("benchmark_versions", {}) for r in complete]
+    for rnd in complete:
+        a, b = rnd["benchmark_versions"]["A"], rnd["benchmark_versions"]["B"]
+        if a != b or a != versions[0]["A"]:
+            raise ResultsError(f"{path}: benchmark versions differ between environments or "
+                               f"rounds (round {rnd['round']}): the code measured changed")
+    if len({(r.get("commit"), r.get("session")) for r in complete}) != 1:
+        raise ResultsError(f"{path}: rounds from more than one session or commit")
+
+
+def find_sessions(root, library, release_a, release_b, machine=None):
+    """Session files for this pair, newest first."""
+    pattern = os.path.join(root, machine or "*", f"{library}-{release_a}-vs-{release_b}",
+                           "*.json")
+    files = sorted(glob.glob(pattern), reverse=True)  # ids start with a UTC time stamp
+    if not files:
+        raise ResultsError(f"no comparison session for {library} {release_a} vs {release_b} "
+                           f"under {root}: measure one with python -m tools.run.measure_pair "
+                           f"{library} {release_a} {release_b}")
+    return files
