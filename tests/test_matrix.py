@@ -66,34 +66,78 @@ def test_each_release_wrote_its_own_stamped_results(matrix_run):
             assert 0 < row.value < 1e-3 and row.samples and len(row.samples) >= 2
 
 
-def test_compare_releases_reads_both_files(matrix_run, capsys, tmp_path):
-    _, results = matrix_run
-    files = _files_by_numba(results)
+# The comparison protocol for real: two environments, interleaved rounds, the session stored
+# and read back. numpy_sum runs no numba code: it is the control of this pair.
+PAIR_BENCH = r"Sum\.time_sum\(10000, '(numba_loop|numpy_sum)', 'cpu'\)"
+
+
+@pytest.fixture(scope="module")
+def pair_session():
+    from tools.results.sessions import find_sessions
+    from tools.run import measure_pair
+
+    with tempfile.TemporaryDirectory() as out:
+        assert measure_pair.main(["numba", *NUMBA_RELEASES, "--rounds", "3", "--families",
+                                  "Sum", "--bench", PAIR_BENCH, "--machine", "pair-test",
+                                  "--out", out]) == 0
+        (path,) = find_sessions(out, "numba", *NUMBA_RELEASES)
+        yield out, path
+
+
+def test_a_session_keeps_every_round_in_alternating_order(pair_session):
+    from tools.results.sessions import load_session
+
+    _, path = pair_session
+    session = load_session(path)
+    # Each case is timed by both sides back to back, A first and B first in turn.
+    for case in session.medians():
+        firsts = [r["values"]["A"][case]["first"] for r in session.rounds]
+        assert firsts in ([True, False, True], [False, True, False])
+        assert all(r["values"]["B"][case]["first"] != r["values"]["A"][case]["first"]
+                   for r in session.rounds)
+    assert session.versions("A")["numba"] == "0.67.0"
+    assert session.versions("B")["numba"] == "0.68.1"
+    assert session.versions("A")["llvmlite"] == LLVMLITE["0.67.0"]
+    for rnd in session.rounds:
+        for side in "AB":
+            values = rnd["values"][side]
+            assert set(values) == {"Sum.time_sum(10000, numba_loop, cpu)",
+                                   "Sum.time_sum(10000, numpy_sum, cpu)"}
+            for value in values.values():
+                assert len(value["samples"]) >= 5 and 0 < value["median"] < 1e-3
+
+
+def test_compare_releases_reads_the_session(pair_session, capsys, tmp_path):
+    import math
+
+    from tools.results.sessions import load_session
+
+    out, path = pair_session
     report = tmp_path / "compare.md"
-    assert compare_releases.main(["numba", *NUMBA_RELEASES, "--results", results,
+    assert compare_releases.main(["numba", *NUMBA_RELEASES, "--rounds-dir", out,
                                   "--markdown", str(report)]) == 0
     text = capsys.readouterr().out
-    # the ratio printed is the ratio of the two stored medians
-    value = {}
-    for numba, (path, _) in files.items():
-        row = next(r for r in load_rows(path, results) if r.benchmark.endswith("time_sum")
-                   and r.params["size"] == "10000" and r.params["impl"] == "'numba_loop'")
-        value[numba] = row.value
-    ratio = value["0.68.1"] / value["0.67.0"]
-    line = next(ln for ln in text.splitlines() if ln.startswith("Sum.time_sum(10000, numba_loop,"))
-    assert f"{ratio:.3f}" in line
-    assert re.search(r"\b(yes|no)\b", line)  # samples were recorded, so asv's test ran
-    assert "| Sum.time_sum(10000, numba_loop, cpu) |" in report.read_text()
+    # the ratio printed is the geometric mean of the per-round ratios of the stored medians
+    rounds = load_session(path).rounds
+    case = "Sum.time_sum(10000, numba_loop, cpu)"
+    logs = [math.log(r["values"]["B"][case]["median"] / r["values"]["A"][case]["median"])
+            for r in rounds]
+    line = next(ln for ln in text.splitlines() if ln.startswith(case))
+    assert f"{math.exp(sum(logs) / len(logs)):.3f}x [" in line
+    assert re.search(r"\b(REGRESSION|improvement|unchanged)\b", line)
+    control = next(ln for ln in text.splitlines() if "numpy_sum" in ln)
+    assert "(control)" in control
+    assert "Controls (cases not running the library compared): 1" in text
+    assert f"| {case} |" in report.read_text()
 
 
-def test_compare_releases_flags_regressions_for_ci(matrix_run, capsys):
-    _, results = matrix_run
-    # A threshold just above 1 flags every significant difference; with --fail-on-regression
-    # the exit status says whether one of them was a slowdown.
-    code = compare_releases.main(["numba", *NUMBA_RELEASES, "--results", results,
-                                  "--threshold", "1.0001", "--fail-on-regression"])
+def test_compare_releases_fails_on_regression_for_ci(pair_session, capsys):
+    out, _ = pair_session
+    code = compare_releases.main(["numba", *NUMBA_RELEASES, "--rounds-dir", out,
+                                  "--gate", "1.0001", "--fail-on-regression"])
     text = capsys.readouterr().out
-    assert code == (1 if "REGRESSION" in text else 0)
+    flagged = [ln for ln in text.splitlines() if "REGRESSION" in ln and "(control)" not in ln]
+    assert code == (1 if flagged else 0)
 
 
 def test_release_timeline_plots(matrix_run, tmp_path, capsys):
@@ -108,32 +152,42 @@ def test_release_timeline_plots(matrix_run, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["numba", "0.60.0", "0.68.1"], "no stored results for numba 0.60.0; stored releases: "
-                                    "0.67.0, 0.68.1"),
-    (["scipy", "1.0", "1.1"], "unknown library 'scipy'"),
-    (["numba", "0.67.0", "0.68.1", "--bench", "Gelu"],
-     "no case matching 'Gelu' was measured for both releases"),
-    (["torch", "2.13.0", "2.14.1"], "no stored results for torch 2.14.1"),
+    (["numba", "0.60.0", "0.68.1"], "no comparison session for numba 0.60.0 vs 0.68.1"),
+    (["numba", "0.67.0", "0.68.1", "--bench", "Gelu"], "no case matches --bench 'Gelu'"),
+    (["numba", "0.67.0", "0.68.1", "--bench", "("], "not a valid regular expression"),
+    (["numba", "0.67.0", "0.68.1", "--gate", "0.9"], "--gate must be above 1"),
+    (["torch", "2.13.0", "2.14.1"], "no comparison session for torch 2.13.0 vs 2.14.1"),
 ])
-def test_compare_releases_bad_input_is_one_line(matrix_run, capsys, argv, message):
-    _, results = matrix_run
-    assert compare_releases.main([*argv, "--results", results]) == 2
+def test_compare_releases_bad_input_is_one_line(pair_session, capsys, argv, message):
+    out, _ = pair_session
+    assert compare_releases.main([*argv, "--rounds-dir", out]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
 
 
-def test_compare_reports_a_benchmark_missing_in_one_release(matrix_run, capsys, tmp_path):
-    _, results = matrix_run
-    # Drop one benchmark from the newer release's file: the comparison says so in one line.
-    files = _files_by_numba(results)
-    copy = tmp_path / "results"
-    os.makedirs(copy / "matrix-test")
-    for numba, (src, src_data) in files.items():
-        if numba == "0.68.1":
-            src_data = json.loads(json.dumps(src_data))
-            del src_data["results"]["bench_provenance.ThreadCounts.track_cpu_count"]
-        (copy / "matrix-test" / os.path.basename(src)).write_text(json.dumps(src_data))
-    (copy / "benchmarks.json").write_text(open(os.path.join(results, "benchmarks.json")).read())
-    assert compare_releases.main(["numba", *NUMBA_RELEASES, "--results", str(copy),
-                                  "--bench", "track_cpu_count"]) == 2
-    assert "only numba 0.67.0 has them" in capsys.readouterr().err
+def test_a_session_cut_short_or_mixed_is_refused_in_one_line(pair_session, capsys, tmp_path):
+    _, path = pair_session
+    with open(path) as f:
+        data = json.load(f)
+    mixed = tmp_path / "mixed.json"
+    data["rounds"][1]["session"] = "another"
+    mixed.write_text(json.dumps(data))
+    cut = tmp_path / "cut.json"
+    cut.write_text(open(path).read()[:500])
+    for bad, message in ((mixed, "more than one session"), (cut, "not valid JSON")):
+        assert compare_releases.main(["numba", *NUMBA_RELEASES, "--session", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["scipy", "1.0", "1.1"], "unknown library 'scipy'"),
+    (["numba", "0.67.0", "0.68.1", "--rounds", "2"], "at least 3"),
+    (["numba", "0.67.0", "0.68.1", "--families", "Nope"], "unknown family Nope"),
+])
+def test_measure_pair_bad_input_is_one_line(capsys, argv, message):
+    from tools.run import measure_pair
+
+    assert measure_pair.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

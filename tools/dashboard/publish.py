@@ -190,26 +190,49 @@ FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Finding
 NAV_ANCHOR = '<li id="nav-li-regressions">'
 
 
+PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
+        '<link rel="stylesheet" href="{up}vendor/bootstrap-3.1.1/dist/css/'
+        'bootstrap.min.css"></head><body><div class="container">'
+        '<p><a href="{up}index.html">&larr; dashboard</a></p>{body}</div></body></html>\n')
+
+
+def _render_page(source, target, title, up):
+    """One markdown file of report/ as a page of the dashboard; its links to other .md
+    files of report/ point at their rendered pages."""
+    import markdown
+
+    with open(source, encoding="utf-8") as f:
+        text = re.sub(r"\]\(([\w./-]+)\.md\)", r"](\1.html)", f.read())
+    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
+    body = body.replace("<table>", '<table class="table table-condensed">')
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(PAGE.format(title=title, up=up, body=body))
+
+
 def add_findings(html_dir, report_dir):
-    """Render report_dir/findings.md into html_dir/findings/ and link it from index.html."""
+    """Render report_dir/findings.md into html_dir/findings/ (with the release comparisons and
+    the calibration it links to) and link it from index.html."""
     source = os.path.join(report_dir, "findings.md")
     if not os.path.isfile(source):
         return False
-    import markdown
-
     target = os.path.join(html_dir, "findings")
     os.makedirs(target, exist_ok=True)
     for name in os.listdir(report_dir):
         if name.endswith(".png"):
             shutil.copy(os.path.join(report_dir, name), target)
-    with open(source, encoding="utf-8") as f:
-        body = markdown.markdown(f.read(), extensions=["tables", "fenced_code"])
-    with open(os.path.join(target, "index.html"), "w", encoding="utf-8") as f:
-        f.write('<!doctype html><html><head><meta charset="utf-8"><title>Findings</title>'
-                '<link rel="stylesheet" href="../vendor/bootstrap-3.1.1/dist/css/'
-                'bootstrap.min.css"></head><body><div class="container">'
-                '<p><a href="../index.html">&larr; dashboard</a></p>'
-                f"{body}</div></body></html>\n")
+    _render_page(source, os.path.join(target, "index.html"), "Findings", "../")
+    for name in sorted(os.listdir(report_dir)):
+        if name.endswith(".md") and name != "findings.md":
+            _render_page(os.path.join(report_dir, name),
+                         os.path.join(target, name[:-3] + ".html"), name[:-3], "../")
+    releases = os.path.join(report_dir, "releases")
+    if os.path.isdir(releases):
+        for name in sorted(os.listdir(releases)):
+            if name.endswith(".md"):
+                _render_page(os.path.join(releases, name),
+                             os.path.join(target, "releases", name[:-3] + ".html"),
+                             name[:-3], "../../")
     index = os.path.join(html_dir, "index.html")
     with open(index, encoding="utf-8") as f:
         text = f.read()

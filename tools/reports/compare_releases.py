@@ -138,8 +138,9 @@ def main(argv=None):
               *([f"**Untrustworthy run: {report.why}.**", ""] if not report.trustworthy
                 else []),
               f"Measured by `python -m tools.run.measure_pair {args.library} {args.old} "
-              f"{args.new}`: {len(session.rounds)} interleaved rounds (A B, B A, ...), a fresh "
-              "process per case, environment and round; the unit is each round's median. "
+              f"{args.new}`: {len(session.rounds)} rounds, each with a fresh worker process "
+              "per environment; every case timed by both sides back to back, A or B first in "
+              "turn; the unit is each round's median. "
               f"Session file: `{os.path.relpath(path, REPO_ROOT)}`.", "",
               render(header, body, markdown=True) if body else "(nothing flagged)"]
         write_text_atomic(args.markdown, "\n".join(md) + "\n")

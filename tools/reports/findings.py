@@ -18,6 +18,7 @@ from collections import defaultdict
 from benchmarks import seed
 from benchmarks.impls import SUMS
 
+from ..results.hardware import cpu_model
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex
 from .measures import compiled_speedup, gelu_times, ratio as _ratio, rows_faster
@@ -262,6 +263,22 @@ def sum_impls_section(r):
                   markdown=True)
 
 
+def comparisons_section(out_dir):
+    """Links to the release comparisons and the calibration stored next to the report."""
+    links = []
+    if os.path.isfile(os.path.join(out_dir, "calibration.md")):
+        links.append("- [Calibration of the release comparison](calibration.md): its "
+                     "false-alarm rate (A/A) and the slowdowns it detects")
+    releases = os.path.join(out_dir, "releases")
+    for name in sorted(os.listdir(releases)) if os.path.isdir(releases) else []:
+        if name.endswith(".md"):
+            links.append(f"- [{name[:-3].replace('-', ' ')}](releases/{name})")
+    if not links:
+        return None
+    return ("Measured with interleaved, paired rounds (`python -m tools.run.measure_pair`), "
+            "judged by `python -m tools.reports.compare_releases`:\n\n" + "\n".join(links))
+
+
 def compile_section(r):
     names = [("import_numba", "`import numba`"), ("import_torch", "`import torch`"),
              ("numba_first_call", "numba `@njit`, first call"),
@@ -399,7 +416,8 @@ def build(rows, out_dir, evidence=None):
     for i, c in enumerate(claims, 1):
         md += ["", f"## {i}. {c['claim']}", "", f"**Verdict: {_verdict(c['holds'])}.**", "",
                c["measured"], "", "**Why.** " + c["mechanism"]]
-    for title, section in (("Every sum implementation", sum_impls_section(r)),
+    for title, section in (("Release comparisons", comparisons_section(out_dir)),
+                           ("Every sum implementation", sum_impls_section(r)),
                            ("How close to the hardware", bandwidth_section(r)),
                            ("What getting there costs", compile_section(r)),
                            ("Accuracy (relative error vs math.fsum, 10M elements)",
@@ -426,7 +444,9 @@ def main(argv=None):
     except ResultsError as exc:
         print(f"findings: {exc}", file=sys.stderr)
         return 2
-    build(rows, args.out, {"asm": numba_asm_excerpt()})
+    # The machine code excerpt is read on this machine: only evidence for results taken here.
+    same_cpu = rows and rows[0].env_params.get("cpu_model") == cpu_model()
+    build(rows, args.out, {"asm": numba_asm_excerpt() if same_cpu else None})
     print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(path)}")
     return 0
 

@@ -17,7 +17,6 @@ report/calibration.md.
 """
 import argparse
 import glob
-import itertools
 import math
 import os
 import re
@@ -32,32 +31,12 @@ from ..reports.compare_releases import compare
 from ..reports.tables import render
 from ..reports.verdicts import FDR, GATE, judge
 from ..results.rows import ResultsError
-from ..results.sessions import load_session, write_text_atomic
-from .measure_pair import FAMILIES, measure_pair, subset
-from .phases import benchmark_classes
+from ..results.sessions import Session, load_session, write_text_atomic
+from .measure_pair import FAMILIES, measure_pair, select_cases, subset
 
 TREATMENTS = (0.0, 0.05, 0.10)
 LIBRARY, RELEASE = "numba", "0.68.1"
 OLD_THRESHOLD = 1.1  # the former method: asv's Mann-Whitney on one run each, beyond 1.1x
-
-
-def case_names(regex):
-    """{'Sum.time_sum(10000, numba_loop, cpu)': 'Sum(10000, numba_loop, cpu)'} for the
-    cases asv will run under `regex` (the first is how reports name a case, the second how
-    benchmarks/base.py names it)."""
-    pattern = re.compile(regex)
-    names = {}
-    for module, cls in benchmark_classes():
-        params = getattr(cls, "params", None)
-        if not params:
-            continue
-        for method in (m for m in vars(cls) if m.startswith("time_")):
-            for combo in itertools.product(*params):
-                asv_name = f"{module}.{cls.__name__}.{method}({', '.join(map(repr, combo))})"
-                if pattern.search(asv_name):
-                    values = ", ".join(map(str, combo))
-                    names[f"{cls.__name__}.{method}({values})"] = f"{cls.__name__}({values})"
-    return names
 
 
 def treatment(case, session_index):
@@ -102,7 +81,8 @@ def family(case):
 
 def mde(results, rounds, power=0.8):
     """Minimum detectable slowdown (as a ratio) of one case at `power`, from the spread of
-    its per-round log ratios: (t_{1-a/2} + t_{power}) * sd / sqrt(n), never below the gate."""
+    its per-round log ratios: (t_{1-a/2} + t_{power}) * sd / sqrt(n). (The gate, 1.03x, is a
+    floor on top of it: nothing smaller is flagged.)"""
     out = []
     for r in results:
         if math.isnan(r.low) or r.rounds < 3:
@@ -110,8 +90,39 @@ def mde(results, rounds, power=0.8):
         df = r.rounds - 1
         half = math.log(r.high) - math.log(r.ratio)
         se = half / stats.t.ppf(0.975, df)
-        out.append(max(math.exp((stats.t.ppf(0.975, df) + stats.t.ppf(power, df)) * se), GATE))
+        out.append(math.exp((stats.t.ppf(0.975, df) + stats.t.ppf(power, df)) * se))
     return out
+
+
+def truncated(session, rounds):
+    """The session as if it had stopped after `rounds` rounds."""
+    return Session(session.path, {**session.data, "rounds": session.data["rounds"][:rounds]})
+
+
+def tradeoff(sessions):
+    """What more rounds buy: flags and detections from the first N rounds of each session."""
+    body = []
+    longest = min(len(s.rounds) for s in sessions)
+    for n in sorted({4, 8, 12, longest} - {0}):
+        if n > longest:
+            continue
+        flags = nulls = 0
+        hits = {0.05: [0, 0], 0.10: [0, 0]}
+        seconds = []
+        for session in sessions:
+            cut = truncated(session, n)
+            seconds.append(sum(r.get("seconds", 0) for r in cut.rounds))
+            for fraction, group in evaluate(cut).items():
+                if fraction == 0.0:
+                    flags += sum(r.verdict in ("REGRESSION", "improvement") for r in group)
+                    nulls += len(group)
+                else:
+                    hits[fraction][0] += sum(r.verdict == "REGRESSION" for r in group)
+                    hits[fraction][1] += len(group)
+        body.append([str(n), f"{np.mean(seconds) / 60:.1f} min", f"{flags} of {nulls}",
+                     *(f"{100 * d / max(t, 1):.0f} % ({d} of {t})" for d, t in hits.values())])
+    return render(["rounds", "time per session", "A/A flags", "+5 % detected",
+                   "+10 % detected"], body, markdown=True)
 
 
 def summarize(sessions):
@@ -160,9 +171,13 @@ def summarize(sessions):
               render(["injected", "detected", "rate"],
                      [[f"+{int(f * 100)} %", f"{d} of {n}", f"{100 * d / max(n, 1):.0f} %"]
                       for f, (d, n) in sens.items()], markdown=True), "",
+              "## What the rounds buy", "",
+              "The same sessions judged on their first N rounds only:", "",
+              tradeoff(sessions), "",
               "## Per family", "",
               render(["family", "+5 % detected", "+10 % detected",
-                      "minimum detectable slowdown (median case, 80 % power)"],
+                      "minimum detectable slowdown (median case, 80 % power; the gate "
+                      f"flags nothing below {(GATE - 1) * 100:.0f} %)"],
                      [[fam, f"{v[0.05][0]} of {v[0.05][1]}", f"{v[0.10][0]} of {v[0.10][1]}",
                        f"{(np.median(v['mde']) - 1) * 100:.1f} %" if v["mde"] else "n/a"]
                       for fam, v in sorted(by_family.items())], markdown=True)]
@@ -187,7 +202,7 @@ def main(argv=None):
     try:
         if not args.report_only:
             regex = subset(args.families.split(","), args.bench)
-            cases = case_names(regex)
+            cases = {label: name for label, _, name in select_cases(regex)}
             if not cases:
                 raise ResultsError("no case matches the selection")
             start = len(glob.glob(os.path.join(library_dir, "*.json")))

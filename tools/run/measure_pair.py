@@ -7,28 +7,37 @@
 Both environments are built from the same pins except the library under test (asv
 virtualenvs, reused when they exist); what each really has installed is read inside it, and a
 pair that differs in anything else (numpy, asv_runner, a CPU vs a CUDA build of torch,
-llvmlite unless numba is compared) is refused. Each round runs every case of the subset in a
-fresh asv process per case, A then B in odd rounds and B then A in even ones (asv's own
---interleave-rounds alternates commits, not environments, and refuses existing
-environments), and the round's samples are kept with their round number. The session is
-saved after every round (atomically) under rounds/; `python -m tools.reports.compare_releases`
-reads it.
+llvmlite unless numba is compared) is refused.
+
+Each round starts a fresh worker process in each environment (tools/run/pair_worker.py) and
+takes the cases one by one: the same case is prepared and timed by one side and right after
+by the other, A first or B first alternating from case to case and from round to round, so
+the two halves of a pair are seconds apart. (asv's own --interleave-rounds alternates
+commits, not environments, and refuses existing environments. One asv invocation per round
+and environment left the halves a minute apart, and the per-round noise that followed hid a
++10 % slowdown in a quarter of the cases: see report/calibration.md.) Every round's samples
+are kept with their round number, and the session is saved after every round (atomically)
+under rounds/; `python -m tools.reports.compare_releases` reads it.
 """
 import argparse
 import datetime
+import itertools
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
+from benchmarks.slowdown import INJECT_VAR
+
 from .. import REPO_ROOT
 from ..reports.verdicts import GATE
-from ..results.rows import ResultsError, load_rows, result_files
-from ..results.sessions import FORMAT, Session, session_dir
-from .asv_config import head_commit, run_asv, scratch_config
+from ..results.rows import ResultsError
+from ..results.sessions import FORMAT, SIDES, Session, session_dir
+from .asv_config import head_commit, scratch_config
 
 LIBRARIES = ("numba", "torch")
 # Everything but the library under test stays at these pins (requirements.txt's versions).
@@ -47,7 +56,7 @@ FAMILIES = {
                r"'[CF]', '\w+', '\w+', 'cpu'\)$",
     "Gelu": r"^bench_gelu\.Gelu\.time_gelu\((100000|10000000), '\w+', 'cpu'\)$",
 }
-REPEAT = 7  # samples per case and round; the round's median is the unit of analysis
+REPEAT = 7  # batches per case and round; their median is the unit of analysis
 
 
 def subset(families, bench=None):
@@ -61,8 +70,9 @@ def env_pins(library, release):
     return {**BASE_PINS, library: release}
 
 
-def build_env(pins, env_dir, scratch):
-    """Create (or reuse) an asv virtualenv with `pins`; return its python."""
+def build_env(pins, env_dir, scratch, pip_env=None):
+    """Create (or reuse) an asv virtualenv with `pins`; return its python. `pip_env` adds
+    environment variables for pip while it installs (e.g. other find-links)."""
     from asv import environment
     from asv.config import Config
 
@@ -71,7 +81,13 @@ def build_env(pins, env_dir, scratch):
     (env,) = environment.get_environments(Config.load(config), None)
     start = time.perf_counter()
     existed = os.path.isfile(os.path.join(env._path, "asv-env-info.json"))
-    env.create()
+    saved = dict(os.environ)
+    os.environ.update(pip_env or {})
+    try:
+        env.create()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     print(f"== env {env.name} in {env_dir}: {'reused' if existed else 'built'} "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
     return os.path.join(env._path, "bin", "python")
@@ -92,29 +108,57 @@ def check_pair(library, versions):
                            f"builds ({flavour[0]} vs {flavour[1]}): compare the same flavour")
 
 
-def measure_side(python, commit, machine, regex, scratch, inject=None):
-    """One asv invocation: every case in a fresh process. Returns (values, versions)."""
-    results_dir = os.path.join(scratch, "results")
-    shutil.rmtree(results_dir, ignore_errors=True)
-    config = scratch_config(scratch)
-    env = dict(os.environ)
-    env.pop("ARRAY_OP_BENCH_INJECT", None)
-    if inject is not None:
-        env["ARRAY_OP_BENCH_INJECT"] = json.dumps(inject)
-    run_asv(["run", "-E", f"existing:{python}", "--set-commit-hash", commit, "--machine",
-             machine, "--record-samples", "--bench", regex, "-a", "rounds=1",
-             "-a", f"repeat={REPEAT}"], config, env=env)
-    rows = load_rows(result_files(results_dir)[0], results_dir)
-    with open(os.path.join(results_dir, "benchmarks.json")) as f:
-        info = json.load(f)
-    values, versions = {}, {}
-    for row in rows:
-        if row.unit != "seconds" or row.value != row.value:  # nan: not selected, or skipped
-            continue
-        values[row.label] = {"median": row.value, "samples": list(row.samples or ()),
-                             "params": row.values}
-        versions[row.benchmark] = info[row.benchmark]["version"]
-    return values, versions
+def select_cases(regex):
+    """Every case asv would run under `regex`, in a fixed order: (label, request, name), the
+    label as reports write it, the request a worker takes, the name benchmarks/base.py gives
+    the case (what a calibration slows down)."""
+    from .phases import benchmark_classes
+
+    pattern = re.compile(regex)
+    cases = []
+    for module, cls in benchmark_classes():
+        params = getattr(cls, "params", None)
+        for method in (m for m in vars(cls) if m.startswith("time_")):
+            for combo in itertools.product(*params) if params else [()]:
+                asv_name = f"{module}.{cls.__name__}.{method}({', '.join(map(repr, combo))})"
+                if pattern.search(asv_name):
+                    values = ", ".join(map(str, combo))
+                    cases.append((f"{cls.__name__}.{method}({values})",
+                                  {"module": module, "class": cls.__name__,
+                                   "params": list(combo), "samples": REPEAT,
+                                   "names": dict(zip(cls.param_names, map(str, combo)))},
+                                  f"{cls.__name__}({values})"))
+    return cases
+
+
+class Worker:
+    """A fresh pair_worker process in one environment."""
+
+    def __init__(self, python, inject=None):
+        env = dict(os.environ)
+        env.pop(INJECT_VAR, None)
+        if inject is not None:
+            env[INJECT_VAR] = json.dumps(inject)
+        self.proc = subprocess.Popen([python, "-m", "tools.run.pair_worker"], cwd=REPO_ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        self.code_version = self._read()["code_version"]
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker of {self.proc.args[0]} stopped (exit "
+                               f"{self.proc.wait()}): see its error above")
+        return json.loads(line)
+
+    def time(self, request):
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 def new_session(root, machine, library, releases, pythons, versions, regex, commit, kind,
@@ -124,6 +168,7 @@ def new_session(root, machine, library, releases, pythons, versions, regex, comm
     path = os.path.join(session_dir(root, machine, library, *releases), f"{session_id}.json")
     data = {"format": FORMAT, "kind": kind, "library": library, "machine": machine,
             "commit": commit, "session": session_id, "bench": regex, "repeat": REPEAT,
+            "method": "paired workers",
             "gate": GATE, "inject": inject or {},
             "envs": {side: {"release": rel, "python": os.path.relpath(py, REPO_ROOT),
                             "versions": versions[side]}
@@ -132,42 +177,58 @@ def new_session(root, machine, library, releases, pythons, versions, regex, comm
     return Session(path, data)
 
 
-def run_rounds(session, pythons, rounds, scratch, inject=None):
-    """Measure `rounds` rounds, A B / B A alternating, saving the session after each."""
+def run_rounds(session, pythons, rounds, cases, inject=None):
+    """Measure `rounds` rounds of paired cases, saving the session after each."""
     data = session.data
     start = time.perf_counter()
     for number in range(len(data["rounds"]) + 1, rounds + 1):
-        order = ["A", "B"] if number % 2 else ["B", "A"]
-        rnd = {"round": number, "order": order, "commit": data["commit"],
-               "session": data["session"], "values": {}, "benchmark_versions": {}}
         t0 = time.perf_counter()
-        for side in order:
-            values, versions = measure_side(
-                pythons[side], data["commit"], data["machine"], data["bench"],
-                os.path.join(scratch, side), (inject or {}).get(side))
-            rnd["values"][side], rnd["benchmark_versions"][side] = values, versions
+        workers = {side: Worker(pythons[side], (inject or {}).get(side)) for side in SIDES}
+        rnd = {"round": number, "commit": data["commit"], "session": data["session"],
+               "values": {"A": {}, "B": {}},
+               "benchmark_versions": {side: {"code": w.code_version}
+                                      for side, w in workers.items()}}
+        try:
+            for i, (label, request, _) in enumerate(cases):
+                order = SIDES if (number + i) % 2 else SIDES[::-1]
+                for position, side in enumerate(order):
+                    answer = workers[side].time(request)
+                    if "median" in answer:
+                        rnd["values"][side][label] = {
+                            "median": answer["median"], "samples": answer["samples"],
+                            "number": answer["number"], "first": position == 0,
+                            "params": request["names"]}
+        finally:
+            for worker in workers.values():
+                worker.close()
         rnd["seconds"] = round(time.perf_counter() - t0, 1)
         data["rounds"].append(rnd)
         session.save()
-        cases = len(rnd["values"]["A"])
-        elapsed = time.perf_counter() - start
-        print(f"== round {number}/{rounds} ({'-'.join(order)}): {cases} cases per "
-              f"environment in {rnd['seconds']:.0f} s; {elapsed:.0f} s so far", flush=True)
+        print(f"== round {number}/{rounds}: {len(rnd['values']['A'])} cases paired in "
+              f"{rnd['seconds']:.0f} s; {time.perf_counter() - start:.0f} s so far",
+              flush=True)
     return session
 
 
-def prepare_pair(library, release_a, release_b, scratch):
-    """Build both environments, read what they have, refuse unlike pairs: (pythons, versions)."""
+def prepare_pair(library, release_a, release_b, scratch, pypi_torch=False):
+    """Build both environments, read what they have, refuse unlike pairs: (pythons, versions).
+
+    pypi_torch: install torch from the package index only, never from local wheel folders
+    (find-links), so that every torch release is PyPI's CUDA build; the local 2.13.0 file is
+    a CPU build, and a CPU build against a CUDA build is no release comparison."""
     from .provenance import collect_from
 
     same = release_a == release_b
-    env_dirs = {"A": os.path.join(REPO_ROOT, ".asv", "env"),
-                # an A/A pair needs a second, separately built environment
-                "B": os.path.join(REPO_ROOT, ".asv", "env-aa" if same else "env")}
+    base = os.path.join(REPO_ROOT, ".asv", "env-pypi-torch" if pypi_torch else "env")
+    # an A/A pair needs a second, separately built environment
+    env_dirs = {"A": base, "B": base + "-aa" if same else base}
+    pip_env = None
+    if pypi_torch:
+        pip_env = {"PIP_FIND_LINKS": tempfile.mkdtemp(prefix="no-find-links-")}
     pythons, versions = {}, {}
     for side, release in (("A", release_a), ("B", release_b)):
         pythons[side] = build_env(env_pins(library, release), env_dirs[side],
-                                  os.path.join(scratch, f"env-{side}"))
+                                  os.path.join(scratch, f"env-{side}"), pip_env)
         versions[side] = collect_from(pythons[side])
     check_pair(library, versions)
     return pythons, versions
@@ -180,13 +241,17 @@ def main(argv=None):
     parser.add_argument("library", help=f"one of {', '.join(LIBRARIES)}")
     parser.add_argument("release_a", help="the reference release, e.g. 0.67.0")
     parser.add_argument("release_b", help="the release compared with it (same: an A/A run)")
-    parser.add_argument("--rounds", type=int, default=8, help="rounds (default 8, at least 3)")
+    parser.add_argument("--rounds", type=int, default=16,
+                        help="rounds (default 16, at least 3)")
     parser.add_argument("--families", default=",".join(FAMILIES),
                         help=f"comma-separated, of {', '.join(FAMILIES)}")
     parser.add_argument("--bench", help="regular expression narrowing the cases further")
     parser.add_argument("--machine", default=os.environ.get("ASV_MACHINE") or os.uname()[1])
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"),
                         help="where sessions are stored (default: rounds/)")
+    parser.add_argument("--pypi-torch", action="store_true",
+                        help="torch from the package index only (its CUDA builds), in "
+                             ".asv/env-pypi-torch: the same flavour for every torch release")
     args = parser.parse_args(argv)
     try:
         if args.library not in LIBRARIES:
@@ -205,7 +270,8 @@ def main(argv=None):
             except re.error as exc:
                 raise ResultsError(f"--bench is not a valid regular expression: {exc}")
         session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
-                               subset(families, args.bench), args.machine, args.out)
+                               subset(families, args.bench), args.machine, args.out,
+                               pypi_torch=args.pypi_torch)
     except ResultsError as exc:
         print(f"measure_pair: {exc}", file=sys.stderr)
         return 2
@@ -218,19 +284,20 @@ def main(argv=None):
 
 
 def measure_pair(library, release_a, release_b, rounds, regex, machine, out, inject=None,
-                 kind=None):
+                 kind=None, pypi_torch=False):
+    cases = select_cases(regex)
+    if not cases:
+        raise ResultsError("no case matches the selection")
     scratch = tempfile.mkdtemp(prefix="measure-pair-")
     try:
-        pythons, versions = prepare_pair(library, release_a, release_b, scratch)
-        commit = head_commit()
-        run_asv(["machine", "--yes", "--machine", machine], scratch_config(scratch))
+        pythons, versions = prepare_pair(library, release_a, release_b, scratch, pypi_torch)
         session = new_session(out, machine, library, (release_a, release_b),
-                              (pythons["A"], pythons["B"]), versions, regex, commit,
+                              (pythons["A"], pythons["B"]), versions, regex, head_commit(),
                               kind or ("A/A" if release_a == release_b else "release"),
                               inject)
-        print(f"== {library} {release_a} vs {release_b}: {rounds} rounds, session "
-              f"{session.data['session']}", flush=True)
-        return run_rounds(session, pythons, rounds, scratch, inject)
+        print(f"== {library} {release_a} vs {release_b}: {len(cases)} cases, {rounds} "
+              f"rounds, session {session.data['session']}", flush=True)
+        return run_rounds(session, pythons, rounds, cases, inject)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -20,19 +20,9 @@ import sys
 # No asv import at module level: matrix environments run this file to report themselves, and
 # asv is not installed there.
 from .. import REPO_ROOT
+from ..results.hardware import cpu_model
 
 LIBRARIES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _nvidia_driver():
@@ -59,7 +49,7 @@ def collect():
     info["python_version"] = platform.python_version()
     info["torch_threads"] = str(torch.get_num_threads())
     info["numba_threads"] = str(numba.config.NUMBA_NUM_THREADS)
-    info["cpu_model"] = _cpu_model()
+    info["cpu_model"] = cpu_model()
     info["cpu_affinity"] = str(len(os.sched_getaffinity(0)))
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

@@ -1,0 +1,76 @@
+"""One environment's side of a comparison round: a fresh process that times cases on request.
+
+Started by tools.run.measure_pair with the environment's own python, once per round and
+environment. It reads one JSON request per line on stdin ({"module": "bench_sum", "class":
+"Sum", "params": [...]}), prepares the case exactly as asv would (the class's `setup`:
+device skip, data, compilation and warm-up, all untimed), times its `run` in batches of at
+least 10 ms (as asv_runner 0.2.5 and timeit do) and answers one JSON line: the per-call time
+of each batch. The other environment's worker answers the same case right before or after,
+so the two sides of a pair are seconds apart, not minutes.
+
+No asv import: it runs in environments where only the measured libraries are installed.
+"""
+import hashlib
+import importlib
+import json
+import os
+import statistics
+import sys
+import time
+
+BATCH_SECONDS = 0.01
+WARMUP_SECONDS = 0.1  # asv_runner's warm-up on CPython
+
+
+def code_version():
+    """A hash of the suite's code as this process reads it: both sides must agree."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "benchmarks")
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                digest.update(name.encode() + f.read())
+    return digest.hexdigest()[:16]
+
+
+def time_case(run, samples):
+    number = 1
+    while True:  # autorange: the smallest power of 2 whose batch lasts BATCH_SECONDS
+        start = time.perf_counter()
+        for _ in range(number):
+            run()
+        elapsed = time.perf_counter() - start
+        if elapsed >= BATCH_SECONDS:
+            break
+        number *= 2
+    deadline = time.perf_counter() + WARMUP_SECONDS
+    while time.perf_counter() < deadline:
+        run()
+    out = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(number):
+            run()
+        out.append((time.perf_counter() - start) / number)
+    return out, number
+
+
+def serve(stdin, stdout):
+    print(json.dumps({"ready": True, "code_version": code_version()}), file=stdout, flush=True)
+    for line in stdin:
+        request = json.loads(line)
+        module = importlib.import_module(f"benchmarks.{request['module']}")
+        bench = getattr(module, request["class"])()
+        try:
+            bench.setup(*request["params"])
+        except NotImplementedError as exc:  # asv's skip
+            print(json.dumps({"skipped": str(exc)}), file=stdout, flush=True)
+            continue
+        samples, number = time_case(bench.run, request["samples"])
+        print(json.dumps({"samples": samples, "number": number,
+                          "median": statistics.median(samples)}), file=stdout, flush=True)
+
+
+if __name__ == "__main__":  # python -m tools.run.pair_worker, from the repository root
+    serve(sys.stdin, sys.stdout)
