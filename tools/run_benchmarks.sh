@@ -20,6 +20,7 @@ for arg in "$@"; do
     esac
 done
 bash tools/setup_env.sh
+bash tools/setup_valgrind.sh
 if [ "$matrix" = 1 ]; then
     echo "== setup: release matrix environments (created once, then reused)"
     $PY -m tools.run.matrix_envs

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Set up the pinned environment (and the browser for the dashboard test) and run the tests.
+# Set up the pinned environment (the browser for the dashboard test, valgrind for the
+# instruction counts) and run the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup_env.sh
 bash tools/setup_browser.sh
+bash tools/setup_valgrind.sh
 exec .venv/bin/python -m pytest -q "$@"

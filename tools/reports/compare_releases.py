@@ -21,12 +21,14 @@ import re
 import sys
 
 from benchmarks.impls import libraries_of_case
+from benchmarks.instructions import case_libraries, family_cases
 
 from .. import REPO_ROOT
 from ..results.rows import ResultsError
-from ..results.sessions import find_sessions, load_session, write_text_atomic
+from ..results.sessions import find_sessions, load_instructions, load_session, write_text_atomic
 from .tables import render
-from .verdicts import FDR, GATE, case_result, drift, judge
+from .verdicts import (COUNT_GATE, FDR, GATE, case_result, codegen_reading, count_change,
+                       drift, judge)
 
 FLAGS = ("REGRESSION", "improvement")
 
@@ -84,6 +86,70 @@ def table(results, only_changed):
     return ["case", "B/A [95 % CI]", "q", "rounds", "verdict"], body
 
 
+def timed_label(count_label, timed):
+    """The session's label of the timed case that an instruction-count case counts, if the
+    session timed it: 'Sum(10000, numba_loop)' -> 'Sum.time_sum(10000, numba_loop, cpu)'."""
+    family, _, rest = count_label.partition("(")
+    for label in timed:
+        if label.startswith(f"{family}.time_") and label.endswith(f"({rest[:-1]}, cpu)"):
+            return label
+    return None
+
+
+def count_controls(instructions, library):
+    """{case: B/A count ratio} of the counted cases that do not run `library`."""
+    cases = {label: (cls, params) for label, cls, params in family_cases()}
+    a, b = instructions["counts"]["A"], instructions["counts"]["B"]
+    return {label: b[label] / a[label] for label in a if label in b and label in cases
+            and library not in case_libraries(*cases[label])}
+
+
+def count_gate(instructions, library):
+    """The smallest count ratio (either way) called a code change in this pair: beyond
+    COUNT_GATE and beyond every control. Controls run identical code in both environments,
+    yet interpreter-heavy ones move by up to ~1 %: CPython's caches (the type attribute
+    cache, dict layouts) depend on what else was imported, and that differs by release."""
+    ratios = count_controls(instructions, library).values()
+    return max([COUNT_GATE, *(max(r, 1 / r) for r in ratios)])
+
+
+def count_table(instructions, results, library, bench=None):
+    """Rows of instruction counts per call in A and B beside the time ratio of the same case
+    (times: default threads; counts: one thread, so they match where the case is serial)."""
+    by_case = {r.case: r for r in results}
+    pattern = re.compile(bench) if bench else None
+    a, b = instructions["counts"]["A"], instructions["counts"]["B"]
+    controls = count_controls(instructions, library)
+    gate = count_gate(instructions, library)
+    body = []
+    for label in a:
+        if label not in b or (pattern and not pattern.search(label)):
+            continue
+        timed = by_case.get(timed_label(label, by_case))
+        change = "same" if label in controls else count_change(a[label], b[label], gate)
+        body.append([label + (" (control)" if label in controls else ""), f"{a[label]:,.0f}",
+                     f"{b[label]:,.0f}", f"{b[label] / a[label]:.4f}",
+                     timed.interval() if timed else "not timed",
+                     codegen_reading(timed.verdict, change) if timed else
+                     ("" if change == "same" else f"{change} instructions")])
+    header = ["case", "instructions A", "instructions B", "B/A", "time B/A [95 % CI]",
+              "reading"]
+    return header, body
+
+
+def count_lines(instructions, library):
+    isa = instructions["isa"]["A"].get("numba", {}).get("pinned", "?")
+    a, b = instructions["counts"]["A"], instructions["counts"]["B"]
+    gate = count_gate(instructions, library)
+    controls = count_controls(instructions, library)
+    changed = [c for c in a if c in b and c not in controls
+               and count_change(a[c], b[c], gate) != "same"]
+    return [f"Instruction counts per call (python -m tools.run.count_pair; valgrind, one "
+            f"thread, {isa}): {len(changed)} of {len(a) - len(controls)} cases that run "
+            f"{library} changed beyond {100 * (gate - 1):.2f} %, the largest change among "
+            f"the {len(controls)} controls (at least {100 * (COUNT_GATE - 1):.1f} %)."]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -120,6 +186,7 @@ def main(argv=None):
                                f"and {session.release('B')}, not {args.library} {args.old} "
                                f"and {args.new}")
         results = compare(session, args.bench, args.gate)
+        instructions = load_instructions(session)
     except ResultsError as exc:
         print(f"compare_releases: {exc}", file=sys.stderr)
         return 2
@@ -132,6 +199,11 @@ def main(argv=None):
     if not report.trustworthy:
         print("UNTRUSTWORTHY RUN: " + report.why)
     print(render(header, body, markdown=False) if body else "(nothing flagged)")
+    counts = count_table(instructions, results, args.library, args.bench) \
+        if instructions else None
+    if counts:
+        print("\n".join(count_lines(instructions, args.library)))
+        print(render(*counts, markdown=False))
     if args.markdown:
         md = [f"# {args.library} {args.old} vs {args.new}", "", title, "",
               *(f"{line}\n" for line in lines),
@@ -143,6 +215,12 @@ def main(argv=None):
               "turn; the unit is each round's median. "
               f"Session file: `{os.path.relpath(path, REPO_ROOT)}`.", "",
               render(header, body, markdown=True) if body else "(nothing flagged)"]
+        if counts:
+            md += ["", "## Instruction counts", "", *count_lines(instructions, args.library), "",
+                   "A count that moves with the time is a change of the code that ran; a time "
+                   "that moves without its count is not code generation. Times ran at the "
+                   "default threads, counts at one thread: they describe the same work for "
+                   "the serial cases.", "", render(*counts, markdown=True)]
         write_text_atomic(args.markdown, "\n".join(md) + "\n")
         print(f"wrote {args.markdown}")
     regressions = [r for r in results if r.verdict == "REGRESSION" and not r.control]

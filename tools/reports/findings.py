@@ -10,6 +10,7 @@ Writes report/findings.md and its PNG plots; tools/dashboard/publish.py copies r
 dashboard (html/findings/) and links it from the dashboard's navigation bar.
 """
 import argparse
+import glob
 import math
 import os
 import sys
@@ -18,9 +19,12 @@ from collections import defaultdict
 from benchmarks import seed
 from benchmarks.impls import SUMS
 
+from .. import REPO_ROOT
 from ..results.hardware import cpu_model
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex
+from ..results.sessions import load_instructions, load_session, write_text_atomic
+from .compare_releases import compare, count_lines, count_table
 from .measures import compiled_speedup, gelu_times, ratio as _ratio, rows_faster
 from .tables import fmt_ratio, fmt_time, render
 
@@ -279,6 +283,34 @@ def comparisons_section(out_dir):
             "judged by `python -m tools.reports.compare_releases`:\n\n" + "\n".join(links))
 
 
+def codegen_section(rounds_dir):
+    """For each release pair with instruction counts: which time changes are code changes.
+    Lists the cases whose time was flagged or whose count moved; the rest agree on 'same'."""
+    parts = []
+    for pair in sorted(glob.glob(os.path.join(rounds_dir, "*", "*-vs-*"))):
+        sessions = sorted(glob.glob(os.path.join(pair, "*.json")))
+        if not sessions:
+            continue
+        session = load_session(sessions[-1])
+        instructions = load_instructions(session)
+        if instructions is None:
+            continue
+        header, body = count_table(instructions, compare(session), session.library)
+        shown = [row for row in body if row[-1]]
+        a, b = session.release("A"), session.release("B")
+        parts += [f"**{session.library} {a} vs {b}.** " +
+                  count_lines(instructions, session.library)[0] + " " +
+                  (f"Cases where time or count moved ({len(shown)}):" if shown else
+                   "No time change and no count change."), ""]
+        if shown:
+            parts += [render(header, shown, markdown=True), ""]
+    if not parts:
+        return None
+    return ("Instruction counts per call are exact (see [instruction counts](instructions.md)): "
+            "a time change that comes with a count change is a change of the code that ran; "
+            "one without is not code generation.\n\n" + "\n".join(parts))
+
+
 def compile_section(r):
     names = [("import_numba", "`import numba`"), ("import_torch", "`import torch`"),
              ("numba_first_call", "numba `@njit`, first call"),
@@ -396,7 +428,7 @@ def numba_asm_excerpt(max_lines=12):
     return "\n".join(line.rstrip() for line in asm[start:start + max_lines])
 
 
-def build(rows, out_dir, evidence=None):
+def build(rows, out_dir, evidence=None, rounds_dir=None):
     """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text."""
     r = RowIndex(rows)
     os.makedirs(out_dir, exist_ok=True)
@@ -417,6 +449,8 @@ def build(rows, out_dir, evidence=None):
         md += ["", f"## {i}. {c['claim']}", "", f"**Verdict: {_verdict(c['holds'])}.**", "",
                c["measured"], "", "**Why.** " + c["mechanism"]]
     for title, section in (("Release comparisons", comparisons_section(out_dir)),
+                           ("Code generation or not", codegen_section(
+                               rounds_dir or os.path.join(REPO_ROOT, "rounds"))),
                            ("Every sum implementation", sum_impls_section(r)),
                            ("How close to the hardware", bandwidth_section(r)),
                            ("What getting there costs", compile_section(r)),
@@ -429,8 +463,7 @@ def build(rows, out_dir, evidence=None):
         md += ["", "## Plots", ""]
         md += [f"### {title}\n\n![{title}]({name})\n" for name, title in made.items()]
     text = "\n".join(md) + "\n"
-    with open(os.path.join(out_dir, "findings.md"), "w") as f:
-        f.write(text)
+    write_text_atomic(os.path.join(out_dir, "findings.md"), text)
     return text
 
 

@@ -21,6 +21,9 @@ from scipy import stats
 CONFIDENCE = 0.95
 FDR = 0.05
 GATE = 1.03  # smallest ratio (either way) that is flagged; see the README's calibration
+# Instruction counts repeat exactly in fresh processes (report/instructions.md): a count ratio
+# beyond 0.1 % either way is a change of the code that ran.
+COUNT_GATE = 1.001
 MIN_ROUNDS = 3
 
 
@@ -118,3 +121,24 @@ def drift(results, gate=GATE):
     why = ("; ".join(problems) + ": the machine changed during the run, do not trust its "
            "verdicts") if problems else "controls steady"
     return DriftReport(len(controls), len(flagged), geomean, spread, not problems, why)
+
+
+def count_change(a, b, gate=COUNT_GATE):
+    """'more' / 'fewer' instructions in B than in A, or 'same' within the count gate."""
+    ratio = b / a
+    return "more" if ratio > gate else "fewer" if ratio < 1 / gate else "same"
+
+
+def codegen_reading(time_verdict, change):
+    """What a time verdict and an instruction-count change say together about one case."""
+    if time_verdict in ("REGRESSION", "improvement"):
+        if change == "same":
+            return "time moved, instructions did not: not code generation (memory, " \
+                   "threads, allocator or machine)"
+        slower = time_verdict == "REGRESSION"
+        agrees = (change == "more") == slower
+        return ("code change: " + ("more" if change == "more" else "fewer") +
+                " instructions" + ("" if agrees else ", although time moved the other way"))
+    if time_verdict == "unchanged" and change != "same":
+        return f"{change} instructions, time within the gate"
+    return ""

@@ -132,3 +132,27 @@ def find_sessions(root, library, release_a, release_b, machine=None):
                            f"under {root}: measure one with python -m tools.run.measure_pair "
                            f"{library} {release_a} {release_b}")
     return files
+
+
+def instructions_path(session):
+    """Where the instruction counts of a session's two environments are stored: beside the
+    session, under its id, so that counts and times always come from the same environments."""
+    folder = os.path.join(os.path.dirname(session.path), "instructions")
+    return os.path.join(folder, f"{session.data['session']}.json")
+
+
+def load_instructions(session):
+    """{"counts": {"A": {case: n}, "B": {...}}, ...} for `session`, or None if not counted."""
+    path = instructions_path(session)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except ValueError as exc:
+        raise ResultsError(f"{path} is not valid JSON (truncated?): {exc}") from exc
+    if data.get("session") != session.data["session"] or set(data.get("counts", {})) != \
+            set(SIDES):
+        raise ResultsError(f"{path}: not the instruction counts of both sides of "
+                           f"{session.data['session']}")
+    return data

@@ -33,7 +33,10 @@ def phases():
         name = cls.__name__
         prefix = re.escape(f"{module}.{name}.")
         params = getattr(cls, "params", None)
-        if not params or math.prod(len(p) for p in params) < SPLIT_FROM:
+        # A class with setup_cache computes all its cases at once: splitting it would repeat
+        # that (the instruction counts: minutes) in every phase.
+        if not params or math.prod(len(p) for p in params) < SPLIT_FROM or \
+                hasattr(cls, "setup_cache"):
             yield name, f"^{prefix}"
             continue
         first = getattr(cls, "param_names")[0]
