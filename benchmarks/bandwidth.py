@@ -142,7 +142,11 @@ def set_malloc_mode(mode):
         return
     if mode != "keep_heap":
         raise ValueError(f"unknown malloc mode {mode!r}: expected one of {MALLOC_MODES}")
-    libc = ctypes.CDLL("libc.so.6")
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # macOS, musl: no glibc, no mallopt to steer
+        raise NotImplementedError("keep_heap needs glibc's mallopt, absent here") from None
     # A trim threshold of -1 is SIZE_MAX for glibc: never give the heap back.
-    if not (libc.mallopt(_M_MMAP_MAX, 0) and libc.mallopt(_M_TRIM_THRESHOLD, -1)):
+    if not (mallopt(_M_MMAP_MAX, 0) and mallopt(_M_TRIM_THRESHOLD, -1)):
         raise NotImplementedError("mallopt refused: not glibc?")

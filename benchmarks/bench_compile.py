@@ -55,6 +55,15 @@ def _numba_setup(numba_dir):
     """)
 
 
+def _needs(part):
+    """A per-benchmark setup (asv runs a method's own `setup` attribute after the class's):
+    skip, with the reason, when `part` of setup_cache failed."""
+    def setup(caches):
+        if part in caches.get("failed", {}):
+            raise NotImplementedError(caches["failed"][part])
+    return setup
+
+
 class StartupCosts:
     number = 1
     warmup_time = 0
@@ -65,16 +74,22 @@ class StartupCosts:
     timeout = 600
 
     def setup_cache(self):
-        """Caches written by a previous process, for the warm-cache cases (runs once)."""
+        """Caches written by a previous process, for the warm-cache cases (runs once). A part
+        that fails (no C++ compiler for inductor, say) is recorded, and only the cases that
+        need it skip with its reason: `import numba` is still measured."""
         shutil.rmtree(WORK_DIR, ignore_errors=True)
         numba_dir = _fresh_dir("numba-")
         with open(os.path.join(numba_dir, "cached_kernel.py"), "w") as f:
             f.write(NUMBA_MODULE)
         torch_cache = _fresh_dir("inductor-warm-")
-        code = (_numba_setup(numba_dir) + "cached_loop(x)\n"
-                + _gelu_setup(torch_cache) + "compiled(x)\n")
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-        return {"numba_dir": numba_dir, "torch_cache": torch_cache}
+        failed = {}
+        for part, code in (("numba", _numba_setup(numba_dir) + "cached_loop(x)\n"),
+                           ("torch", _gelu_setup(torch_cache) + "compiled(x)\n")):
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            if done.returncode:
+                last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                failed[part] = f"{part} set-up failed here: {last[:300]}"
+        return {"numba_dir": numba_dir, "torch_cache": torch_cache, "failed": failed}
 
     def timeraw_import_numba(self, caches):
         return "import numba"
@@ -92,9 +107,15 @@ class StartupCosts:
     def timeraw_numba_cache_warm(self, caches):
         return "cached_loop(x)", _numba_setup(caches["numba_dir"])
 
+    timeraw_numba_cache_warm.setup = _needs("numba")
+
     def timeraw_torch_compile_cold(self, caches):
         # A new, empty inductor cache for every sample.
         return "compiled(x)", _gelu_setup(_fresh_dir("inductor-cold-"))
 
+    timeraw_torch_compile_cold.setup = _needs("torch")
+
     def timeraw_torch_compile_warm(self, caches):
         return "compiled(x)", _gelu_setup(caches["torch_cache"])
+
+    timeraw_torch_compile_warm.setup = _needs("torch")

@@ -30,9 +30,9 @@ import tarfile
 import urllib.request
 from dataclasses import dataclass
 
-from asv.util import load_json
-
 from .. import REPO_ROOT
+from ..results.config import load_config
+from ..results.rows import ResultsError, result_files
 
 REGISTRY = os.environ.get("NPM_REGISTRY", "https://registry.npmjs.org").rstrip("/")
 CACHE_DIR = os.path.join(REPO_ROOT, ".asv", "vendor")
@@ -251,12 +251,15 @@ def main(argv=None):
     parser.add_argument("--no-asv", action="store_true",
                         help="do not run asv publish; only vendor the published html dir")
     args = parser.parse_args(argv)
+    root = os.path.dirname(os.path.abspath(args.config))
     try:
-        conf = load_json(args.config, js_comments=True)
-    except Exception as exc:  # missing file, bad JSON: say which
-        print(f"publish: cannot read {args.config}: {exc}", file=sys.stderr)
+        conf = load_config(args.config)
+        if not args.no_asv:
+            result_files(os.path.join(root, conf["results_dir"]))  # none: say so, not asv
+    except ResultsError as exc:
+        print(f"publish: {exc}", file=sys.stderr)
         return 2
-    html_dir = os.path.join(os.path.dirname(os.path.abspath(args.config)), conf["html_dir"])
+    html_dir = os.path.join(root, conf["html_dir"])
     if not args.no_asv:
         proc = subprocess.run([sys.executable, "-m", "asv", "publish", "--config", args.config],
                               cwd=REPO_ROOT, capture_output=True, text=True)

@@ -140,5 +140,5 @@ def codegen_reading(time_verdict, change):
         return ("code change: " + ("more" if change == "more" else "fewer") +
                 " instructions" + ("" if agrees else ", although time moved the other way"))
     if time_verdict == "unchanged" and change != "same":
-        return f"{change} instructions, time within the gate"
+        return f"{change} instructions; the time change, if any, is not flagged"
     return ""

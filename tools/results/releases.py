@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from .rows import ResultsError, load_rows, result_files
+from .rows import ResultsError, load_rows, read_json, result_files
 
 LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
 
@@ -44,8 +44,7 @@ def load_run_files(results_dir, machine=None):
     """Every result file that says which numpy/numba/torch produced it, newest first."""
     runs = []
     for path in result_files(results_dir, machine):
-        with open(path) as f:
-            params = json.load(f).get("params", {})
+        params = read_json(path).get("params", {})
         if not all(lib in params for lib in LIBRARIES):
             continue  # an existing-env run that was never stamped: versions unknown
         runs.append(RunFile(
@@ -73,8 +72,7 @@ def newest_result_file(results_dir, machine=None, wanted=None):
 
 
 def _has_versions(path, wanted):
-    with open(path) as f:
-        params = json.load(f).get("params", {})
+    params = read_json(path).get("params", {})
     return all(public_version(params.get(lib, "")) == v for lib, v in wanted.items())
 
 

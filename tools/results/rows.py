@@ -105,14 +105,33 @@ def _benchmark_info(results_dir):
     path = os.path.join(results_dir, "benchmarks.json")
     if not os.path.exists(path):
         raise ResultsError(f"{path} is missing: asv writes it on every run")
-    with open(path) as f:
-        return json.load(f)
+    return read_json(path)
+
+
+def read_json(path):
+    """A stored JSON file, or ResultsError in one line (unreadable, truncated)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ResultsError(f"{path} is not valid JSON (truncated?): {exc}") from None
+
+
+def load_results(path):
+    """asv's Results of one file, or ResultsError in one line."""
+    read_json(path)  # asv's own message for a truncated file is a traceback
+    try:
+        return Results.load(path)
+    except Exception as exc:  # asv's UserError: a file of another format
+        raise ResultsError(f"{path}: {' '.join(str(exc).split())[:200]}") from None
 
 
 def load_rows(path, results_dir):
     """All rows of one result file."""
     info = _benchmark_info(results_dir)
-    results = Results.load(path)
+    results = load_results(path)
     rows = []
     for name in results.get_result_keys(info):
         bench = info[name]

@@ -5,14 +5,14 @@ import os
 import subprocess
 import sys
 
-from asv.util import load_json
-
 from .. import REPO_ROOT
+from ..results.config import load_config
+from ..results.rows import ResultsError
 
 
 def scratch_config(scratch_dir, **overrides):
     """Write a config that reads this repository but writes only under `scratch_dir`."""
-    conf = load_json(os.path.join(REPO_ROOT, "asv.conf.json"), js_comments=True)
+    conf = load_config()
     conf.update(
         repo=REPO_ROOT,
         benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"),
@@ -38,6 +38,9 @@ def run_asv(args, config, **kwargs):
 
 
 def head_commit():
-    return subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise ResultsError(f"{REPO_ROOT} is not a git checkout with a commit: asv files "
+                           "results under a commit hash")
+    return done.stdout.strip()

@@ -15,6 +15,8 @@ from asv import environment, util
 from asv.config import Config
 
 from .. import REPO_ROOT
+from ..results.config import load_config
+from ..results.rows import ResultsError
 
 CONFIG_PATH = os.path.join(REPO_ROOT, "asv.conf.json")
 
@@ -44,8 +46,9 @@ def main(argv=None):
     parser.add_argument("--config", default=CONFIG_PATH)
     args = parser.parse_args(argv)
     try:
+        load_config(args.config)
         envs = matrix_environments(args.config)
-    except util.UserError as exc:
+    except (util.UserError, ResultsError) as exc:
         print(f"matrix_envs: {exc}", file=sys.stderr)
         return 2
     for i, env in enumerate(envs, 1):

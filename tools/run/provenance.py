@@ -19,8 +19,10 @@ import sys
 
 # No asv import at module level: matrix environments run this file to report themselves, and
 # asv is not installed there.
+from benchmarks.common import usable_cores
+
 from .. import REPO_ROOT
-from ..results.hardware import cpu_model
+from ..results.hardware import cpu_isa, cpu_model
 
 LIBRARIES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
 
@@ -50,7 +52,8 @@ def collect():
     info["torch_threads"] = str(torch.get_num_threads())
     info["numba_threads"] = str(numba.config.NUMBA_NUM_THREADS)
     info["cpu_model"] = cpu_model()
-    info["cpu_affinity"] = str(len(os.sched_getaffinity(0)))
+    info["cpu_isa"] = cpu_isa()
+    info["cpu_affinity"] = str(usable_cores())
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = str(torch.version.cuda)
@@ -70,13 +73,11 @@ def own_result_files(results_dir, commit=None):
 
 def _result_envs(results_dir, commit=None):
     """(path, env_name) of every result file, optionally of one commit."""
-    from asv.results import Results
-
-    from ..results.rows import result_files
+    from ..results.rows import load_results, result_files
 
     pairs = []
     for path in result_files(results_dir):
-        results = Results.load(path)
+        results = load_results(path)
         if commit is None or results.commit_hash == commit:
             pairs.append((path, results.env_name))
     return pairs
@@ -129,9 +130,11 @@ def main(argv=None):
     if not args.stamp:
         print(json.dumps(collect(), indent=2))
         return 0
+    from ..results.config import load_config
     from ..results.rows import ResultsError
 
     try:
+        load_config(args.config)
         files = _result_envs(args.stamp, args.commit)
         pythons = known_interpreters(args.config)
     except ResultsError as exc:

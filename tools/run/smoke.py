@@ -10,13 +10,15 @@ and those benchmarks measure one round (ARRAY_OP_BENCH_QUICK=1).
 """
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 
+from ..results.config import load_config
 from .asv_config import head_commit, run_asv, scratch_config
-from ..results.rows import load_rows, result_files
+from ..results.rows import ResultsError, load_rows, result_files
 
 
 # Every case but those with a 1 GB (250M-element) input.
@@ -41,11 +43,25 @@ def main(argv=None):
     parser.add_argument("--bench", help="asv --bench regex (default: all but the 1 GB cases)")
     parser.add_argument("--out", help="keep results and html here instead of a temp folder")
     args = parser.parse_args(argv)
+    try:
+        if args.bench:
+            re.compile(args.bench)
+        load_config()
+        head_commit()  # asv needs a commit to file the results under
+    except re.error as exc:
+        print(f"smoke: --bench is not a valid regular expression: {exc}", file=sys.stderr)
+        return 2
+    except ResultsError as exc:
+        print(f"smoke: {exc}", file=sys.stderr)
+        return 2
     out = args.out or tempfile.mkdtemp(prefix="asv-smoke-")
     os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
     try:
         rows = smoke(out, args.bench)
+    except ResultsError as exc:
+        print(f"smoke: {exc}", file=sys.stderr)
+        return 2
     except RuntimeError as exc:
         print(f"smoke: asv failed: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,93 @@
+"""Every command answers bad input with one line and exit status 2, never a traceback: a
+missing or malformed asv.conf.json, missing results, a truncated result file, an unknown
+release, a bad regular expression. Each command runs in a copy of the repository that has
+exactly the fault of its row."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULT_DIR = os.path.join(REPO, "results", "epyc-2core")
+
+
+def _one_result_file():
+    return sorted(f for f in os.listdir(RESULT_DIR) if f != "machine.json")[0]
+
+
+def make_repo(root, fault):
+    for folder in ("tools", "benchmarks"):
+        shutil.copytree(os.path.join(REPO, folder), os.path.join(root, folder),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    if fault != "missing config":
+        shutil.copy(os.path.join(REPO, "asv.conf.json"), root)
+    if fault == "malformed config":
+        with open(os.path.join(root, "asv.conf.json"), "a") as f:
+            f.write("\n{ this is not json")
+    machine = os.path.join(root, "results", "epyc-2core")
+    os.makedirs(machine)
+    if fault in ("missing results", "missing config", "malformed config"):
+        return
+    shutil.copy(os.path.join(RESULT_DIR, "machine.json"), machine)
+    shutil.copy(os.path.join(REPO, "results", "benchmarks.json"), os.path.join(root, "results"))
+    name = _one_result_file()
+    with open(os.path.join(RESULT_DIR, name)) as f:
+        text = f.read()
+    if fault == "truncated result":
+        text = text[: len(text) // 2]
+    with open(os.path.join(machine, name), "w") as f:
+        f.write(text)
+
+
+CASES = [
+    # (fault, command, arguments, words the one line must contain)
+    ("missing config", "tools.run.smoke", [], "asv.conf.json"),
+    ("missing config", "tools.run.timeit_check", [], "asv.conf.json"),
+    ("missing config", "tools.run.matrix_envs", [], "asv.conf.json"),
+    ("missing config", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1"], "asv.conf.json"),
+    ("missing config", "tools.run.provenance", ["--stamp", "results"], "asv.conf.json"),
+    ("missing config", "tools.dashboard.publish", [], "asv.conf.json"),
+    ("malformed config", "tools.run.smoke", [], "asv.conf.json"),
+    ("malformed config", "tools.run.timeit_check", [], "asv.conf.json"),
+    ("malformed config", "tools.run.matrix_envs", [], "asv.conf.json"),
+    ("malformed config", "tools.run.provenance", ["--stamp", "results"], "asv.conf.json"),
+    ("malformed config", "tools.dashboard.publish", [], "asv.conf.json"),
+    ("missing results", "tools.reports.headline", [], "no"),
+    ("missing results", "tools.reports.findings", ["--out", "report"], "no"),
+    ("missing results", "tools.reports.release_timeline", ["numba", "Sum.time_sum"], "no"),
+    ("missing results", "tools.reports.compare_releases", ["numba", "0.67.0", "0.68.1"],
+     "no comparison session"),
+    ("missing results", "tools.dashboard.publish", [], "results"),
+    ("truncated result", "tools.reports.headline", [], "JSON"),
+    ("truncated result", "tools.reports.findings", ["--out", "report"], "JSON"),
+    ("truncated result", "tools.reports.release_timeline", ["numba", "Sum.time_sum"], "JSON"),
+    ("truncated result", "tools.run.provenance", ["--stamp", "results"], "JSON"),
+    ("intact", "tools.reports.headline", ["--numba", "9.9.9"], "9.9.9"),
+    ("intact", "tools.reports.findings", ["--torch", "9.9.9", "--out", "report"], "9.9.9"),
+    ("intact", "tools.reports.release_timeline", ["numba", "Sum.time_sum", "--where",
+                                                   "size=3"], "size"),
+    ("intact", "tools.reports.release_timeline", ["scipy", "Sum.time_sum"], "scipy"),
+    ("intact", "tools.run.measure_pair", ["pandas", "1.0", "2.0"], "pandas"),
+    ("intact", "tools.reports.compare_releases", ["numba", "0.67.0", "0.68.1", "--bench", "("],
+     "regular expression"),
+    ("intact", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1", "--bench", "("],
+     "regular expression"),
+    ("intact", "tools.run.smoke", ["--bench", "("], "regular expression"),
+]
+
+
+@pytest.mark.parametrize("fault, command, args, words", CASES,
+                         ids=[f"{c[1].split('.')[-1]}-{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, fault, command, args, words):
+    make_repo(str(tmp_path), fault)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", command, *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    assert len(lines) == 1, done.stderr
+    assert words.lower() in lines[0].lower(), lines[0]
