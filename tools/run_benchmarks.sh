@@ -3,9 +3,11 @@
 # publish the dashboard into html/.
 #   bash tools/run_benchmarks.sh                  # everything, in .venv's numba/torch
 #   bash tools/run_benchmarks.sh --matrix         # everything, in every release of asv.conf.json
-#   bash tools/run_benchmarks.sh --bench Gelu     # extra arguments go to `asv run`
+#   bash tools/run_benchmarks.sh --bench Gelu     # one selection (no report rebuilt)
+#   bash tools/run_benchmarks.sh --fresh          # re-measure phases already measured here
 # Results are merged into results/<machine>/ (set ASV_MACHINE to name the machine; default:
-# this host's name); benchmarks not re-run keep their stored results.
+# this host's name); benchmarks not re-run keep their stored results. An interrupted run
+# resumes where it stopped (tools/run/main_job.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -21,19 +23,20 @@ for arg in "$@"; do
 done
 bash tools/setup_env.sh
 bash tools/setup_valgrind.sh
-if [ "$matrix" = 1 ]; then
-    echo "== setup: release matrix environments (created once, then reused)"
-    $PY -m tools.run.matrix_envs
+if [ "$matrix" = 0 ]; then
+    # Resumable, guarded, provenance recorded at run time: see tools/run/main_job.py.
+    # --bench REGEX selects benchmarks (no report rebuilt); other flags: --help there.
+    exec $PY -m tools.run.main_job "$@"
 fi
-
+echo "== setup: release matrix environments (created once, then reused)"
+$PY -m tools.run.matrix_envs
 MACHINE=${ASV_MACHINE:-$(hostname)}
 COMMIT=$(git rev-parse HEAD)
+ASV=(.venv/bin/python -m tools.run.asv_atomic)   # asv with atomic JSON writes
 echo "== machine: registering '$MACHINE' (asv machine --yes)"
-$PY -m asv machine --yes --machine "$MACHINE" >/dev/null
+"${ASV[@]}" machine --yes --machine "$MACHINE"
 
-# One asv invocation per benchmark class and value of its first parameter (tools/run/phases.py),
-# so the log says which phase is running; asv prints each benchmark's table as it finishes.
-# With explicit arguments (--bench ...), one invocation with the user's arguments instead.
+# The matrix: one asv invocation per phase (tools/run/phases.py) over every matrix environment.
 if [ $# -gt 0 ]; then
     phases=("your selection"$'\t')
 else
@@ -47,26 +50,16 @@ for phase in "${phases[@]}"; do
     label=${phase%%$'\t'*}
     regex=${phase#*$'\t'}
     echo "== benchmarks [$i/${#phases[@]}, $((SECONDS - start)) s]: $label"
-    if [ "$matrix" = 1 ]; then
-        args=(run "$COMMIT^!" --machine "$MACHINE" --record-samples)   # all matrix environments
-    else
-        args=(run -E "existing:$PY" --set-commit-hash "$COMMIT" --machine "$MACHINE" --record-samples)
-    fi
+    args=(run "$COMMIT^!" --machine "$MACHINE" --record-samples)
     [ -n "$regex" ] && args+=(--bench "$regex")
-    $PY -m asv "${args[@]}" "$@" || failed=1   # keep going: publish what did run
+    "${ASV[@]}" "${args[@]}" "$@" || failed=1   # keep going: publish what did run
 done
 
-echo "== provenance: stamping library versions, threads and hardware into the results"
-$PY -m tools.run.provenance --stamp results --commit "$COMMIT" || echo "(nothing was saved to stamp)"
-if [ "$matrix" = 0 ]; then
-    echo "== findings: report/findings.md and its plots, from this run's results"
-    $PY -m tools.reports.findings || echo "(no findings report: see the message above)"
-fi
+echo "== provenance: stamping each matrix environment's versions, threads and hardware"
+$PY -m tools.run.provenance --stamp results --commit "$COMMIT"
 echo "== publish: writing html/ (self-contained, works offline, findings linked)"
 $PY -m tools.dashboard.publish
-echo "== done in $((SECONDS - start)) s. Browse the dashboard with:"
-echo "     $PY -m asv preview          # serves html/ on http://127.0.0.1:8080"
-echo "   Headline tables: $PY -m tools.reports.headline"
+echo "== done in $((SECONDS - start)) s"
 if [ "$failed" != 0 ]; then
     echo "some benchmarks failed: see the asv output above" >&2
     exit 1

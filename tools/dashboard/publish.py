@@ -23,7 +23,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -113,9 +112,22 @@ def fetch_tarball(package):
     if _sri(data, algorithm) != package.integrity:
         raise PublishError(f"{url} does not match its pinned integrity hash; not using it")
     os.makedirs(CACHE_DIR, exist_ok=True)
-    with open(cached, "wb") as f:
-        f.write(data)
+    write_atomic(cached, data)
     return data
+
+
+def write_atomic(path, data):
+    """Write bytes or text to a temporary file and rename it over `path`: a publish killed
+    at any moment leaves each page whole (old or new), never half written."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
+def copy_atomic(source, folder):
+    with open(source, "rb") as f:
+        write_atomic(os.path.join(folder, os.path.basename(source)), f.read())
 
 
 def vendor_dir(package):
@@ -133,8 +145,7 @@ def install_vendor_files(html_dir):
                     raise PublishError(f"{package.name} {package.version} has no {inner}")
                 target = os.path.join(html_dir, vendor_dir(package), inner)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                with open(target, "wb") as f:
-                    f.write(member.read())
+                write_atomic(target, member.read())
         for url, inner in package.files.items():
             local[url] = f"{vendor_dir(package)}/{inner}"
     return local
@@ -159,7 +170,7 @@ ORDERBARS_TAG = '<script src="vendor/flot-orderbars-1.0.0/js/jquery.flot.orderBa
 
 
 def add_orderbars_fix(html_dir, text):
-    shutil.copy(os.path.join(REPO_ROOT, "tools", "dashboard", "www", ORDERBARS_FIX), html_dir)
+    copy_atomic(os.path.join(REPO_ROOT, "tools", "dashboard", "www", ORDERBARS_FIX), html_dir)
     if ORDERBARS_FIX in text:
         return text
     if ORDERBARS_TAG not in text:
@@ -181,8 +192,7 @@ def make_offline(html_dir):
         if page == "index.html":
             new = add_orderbars_fix(html_dir, new)
         if new != text:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(new)
+            write_atomic(path, new)
     return pages
 
 
@@ -206,8 +216,7 @@ def _render_page(source, target, title, up):
     body = markdown.markdown(text, extensions=["tables", "fenced_code"])
     body = body.replace("<table>", '<table class="table table-condensed">')
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "w", encoding="utf-8") as f:
-        f.write(PAGE.format(title=title, up=up, body=body))
+    write_atomic(target, PAGE.format(title=title, up=up, body=body))
 
 
 def add_findings(html_dir, report_dir):
@@ -220,7 +229,7 @@ def add_findings(html_dir, report_dir):
     os.makedirs(target, exist_ok=True)
     for name in os.listdir(report_dir):
         if name.endswith(".png"):
-            shutil.copy(os.path.join(report_dir, name), target)
+            copy_atomic(os.path.join(report_dir, name), target)
     _render_page(source, os.path.join(target, "index.html"), "Findings", "../")
     for name in sorted(os.listdir(report_dir)):
         if name.endswith(".md") and name != "findings.md":
@@ -238,8 +247,7 @@ def add_findings(html_dir, report_dir):
         text = f.read()
     if FINDINGS_LINK not in text:
         text = text.replace(NAV_ANCHOR, FINDINGS_LINK + "\n\t" + NAV_ANCHOR, 1)
-        with open(index, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_atomic(index, text)
     return True
 
 
@@ -261,7 +269,8 @@ def main(argv=None):
         return 2
     html_dir = os.path.join(root, conf["html_dir"])
     if not args.no_asv:
-        proc = subprocess.run([sys.executable, "-m", "asv", "publish", "--config", args.config],
+        proc = subprocess.run([sys.executable, "-m", "tools.run.asv_atomic", "publish", "--config",
+                               args.config],
                               cwd=REPO_ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             print(proc.stdout + proc.stderr, file=sys.stderr)

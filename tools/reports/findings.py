@@ -346,7 +346,9 @@ def plots(r, out_dir):
 
     def save(fig, name, title):
         fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, name), dpi=100)
+        path = os.path.join(out_dir, name)
+        fig.savefig(f"{path}.tmp{os.getpid()}", dpi=100, format="png")
+        os.replace(f"{path}.tmp{os.getpid()}", path)  # a kill never leaves half a PNG
         plt.close(fig)
         made[name] = title
 

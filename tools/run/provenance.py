@@ -109,13 +109,14 @@ def collect_from(python):
 
 def stamp(path, info):
     """Add `info` to the file's environment params; library versions also to requirements."""
-    with open(path) as f:
-        data = json.load(f)
+    from ..results.rows import read_json
+    from ..results.sessions import write_json_atomic
+
+    data = read_json(path)
     data["params"].update(info)
     data["python"] = info["python"]
     data["requirements"].update({lib: info[lib] for lib in LIBRARIES if lib in info})
-    with open(path, "w") as f:
-        json.dump(data, f, separators=(",", ":"))
+    write_json_atomic(path, data)
 
 
 def main(argv=None):

@@ -1,0 +1,181 @@
+"""Kill the main job at random moments and check that nothing measured is lost or truncated.
+
+    python -m tools.run.kill_check                        # 20 kills, a small set of phases
+    python -m tools.run.kill_check --kills 30 --slow-writes 2
+
+In a fresh clone (this checkout's commit, its .venv linked) with a private HOME, so the real
+results and ~/.asv-machine.json are never touched: start `tools.run.main_job`, SIGKILL its
+whole process group after a random delay, and check right away that
+- every JSON file it or asv writes (result files, machine files, benchmarks.json, the
+  provenance record, ~/.asv-machine.json, the dashboard's data) still parses,
+- every value measured by a phase that had completed before the kill is still there;
+then start it again (a rerun resumes). With --slow-writes S, every json.dump in every process
+is spread over S seconds (a sitecustomize shim), so kills often land inside a write. After the
+kills, one uninterrupted run must succeed and leave every selected phase measured.
+"""
+import argparse
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from .. import REPO_ROOT
+
+PHASES = r"^(ThreadCounts|SumThreads|AxisSum shape=100x100|Sum size=100)$"
+
+SHIM = '''
+import json, os, time
+_seconds = float(os.environ.get("ARRAY_OP_SLOW_WRITES", "0"))
+if _seconds:
+    def _slow_dump(obj, fp, **kw):
+        text = json.dumps(obj, **kw)
+        step = max(1, len(text) // 8)
+        for i in range(0, len(text), step):
+            fp.write(text[i:i + step])
+            fp.flush()
+            time.sleep(_seconds / 8)
+    json.dump = _slow_dump
+'''
+
+
+def json_files(repo, home):
+    files = glob.glob(os.path.join(repo, "results", "**", "*.json"), recursive=True)
+    files += glob.glob(os.path.join(repo, "html", "**", "*.json"), recursive=True)
+    files += [os.path.join(home, ".asv-machine.json")]
+    return [f for f in files if os.path.exists(f)]
+
+
+def broken(files):
+    bad = []
+    for path in files:
+        try:
+            with open(path) as f:
+                json.load(f)
+        except ValueError:
+            bad.append(path)
+    return bad
+
+
+def measured(repo):
+    """{(file, benchmark, index)} of every non-null value in the result files."""
+    values = set()
+    for path in glob.glob(os.path.join(repo, "results", "*", "*.json")):
+        if path.endswith("machine.json"):
+            continue
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except ValueError:
+            continue
+        for name, entry in data.get("results", {}).items():
+            first = entry[0] if isinstance(entry, list) and entry else None
+            for i, value in enumerate(first if isinstance(first, list) else [first]):
+                if value is not None:
+                    values.add((os.path.basename(path), name, i))
+    return values
+
+
+def done_phases(repo):
+    found = set()
+    for path in glob.glob(os.path.join(repo, ".asv", "progress", "*", "*.json")):
+        try:
+            with open(path) as f:
+                found |= set(json.load(f).get("done", []))
+        except ValueError:
+            pass
+    return found
+
+
+def start(repo, env, phases):
+    return subprocess.Popen([os.path.join(repo, ".venv", "bin", "python"), "-m",
+                             "tools.run.main_job", "--phases", phases], cwd=repo, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def kill_check(kills, slow, phases, max_delay, seed):
+    rng = random.Random(seed)
+    work = tempfile.mkdtemp(prefix="kill-check-")
+    repo, home, shim = (os.path.join(work, d) for d in ("repo", "home", "shim"))
+    subprocess.run(["git", "clone", "--quiet", REPO_ROOT, repo], check=True)
+    os.symlink(os.path.join(REPO_ROOT, ".venv"), os.path.join(repo, ".venv"))
+    os.makedirs(home)
+    os.makedirs(shim)
+    with open(os.path.join(shim, "sitecustomize.py"), "w") as f:
+        f.write(SHIM)
+    env = {**os.environ, "HOME": home, "ASV_MACHINE": "kill-check",
+           "PYTHONPATH": shim, "ARRAY_OP_SLOW_WRITES": str(slow)}
+    stats = {"kills": 0, "files_checked": 0, "broken": [], "lost": 0, "completed_early": 0,
+             "phases_done_at_kill": []}
+    try:
+        while stats["kills"] < kills:
+            before = measured(repo)
+            safe = {v for v in before}  # everything stored before this start must survive
+            proc = start(repo, env, phases)
+            delay = rng.uniform(0.5, max_delay)
+            try:
+                proc.wait(timeout=delay)
+                stats["completed_early"] += 1  # it finished first: start a new fresh run
+                shutil.rmtree(os.path.join(repo, ".asv", "progress"), ignore_errors=True)
+                continue
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            stats["kills"] += 1
+            files = json_files(repo, home)
+            stats["files_checked"] += len(files)
+            stats["broken"] += broken(files)
+            stats["lost"] += len(safe - measured(repo))
+            stats["phases_done_at_kill"].append(len(done_phases(repo)))
+            print(f"kill {stats['kills']}/{kills} after {delay:.1f} s: {len(files)} files, "
+                  f"{len(broken(files))} broken, {len(safe - measured(repo))} values lost, "
+                  f"{len(done_phases(repo))} phases done", flush=True)
+        final = subprocess.run([os.path.join(repo, ".venv", "bin", "python"), "-m",
+                                "tools.run.main_job", "--phases", phases], cwd=repo, env=env,
+                               capture_output=True, text=True)
+        stats["final_rc"] = final.returncode
+        stats["final_skipped"] = [line for line in final.stdout.splitlines()
+                                  if "skipped, already measured" in line]
+        stats["final_broken"] = broken(json_files(repo, home))
+        stats["final_values"] = len(measured(repo))
+        stats["final_phases"] = sorted(done_phases(repo))
+        if final.returncode:
+            stats["final_tail"] = (final.stdout + final.stderr)[-1500:]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return stats
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--slow-writes", type=float, default=1.0,
+                        help="seconds over which every json.dump is spread (default 1)")
+    parser.add_argument("--phases", default=PHASES, help="main_job --phases selection")
+    parser.add_argument("--max-delay", type=float, default=25.0,
+                        help="kill at a uniform random time up to this many seconds")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    stats = kill_check(args.kills, args.slow_writes, args.phases, args.max_delay, args.seed)
+    print(json.dumps(stats, indent=1))
+    print(f"{stats['kills']} kills, {stats['files_checked']} file checks, "
+          f"{len(stats['broken'])} unparsable, {stats['lost']} measured values lost; final run "
+          f"exit {stats['final_rc']}, {len(stats['final_broken'])} unparsable, "
+          f"{stats['final_values']} values, phases {stats['final_phases']}; "
+          f"{time.perf_counter() - started:.0f} s")
+    ok = not stats["broken"] and not stats["lost"] and stats["final_rc"] == 0 \
+        and not stats["final_broken"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

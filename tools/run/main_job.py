@@ -1,0 +1,336 @@
+"""The main job: every phase of the suite at this commit, then provenance, findings and the
+dashboard. Resumable, and nothing already measured is lost to an interruption.
+
+    python -m tools.run.main_job                  # what bash tools/run_benchmarks.sh runs
+    python -m tools.run.main_job --bench Gelu     # one selection (asv's --bench), no report
+    python -m tools.run.main_job --fresh          # measure every phase again at this commit
+    python -m tools.run.main_job --phases 'Sum'   # only phases whose label matches
+    python -m tools.run.main_job --allow-dirty    # measure uncommitted code, recorded as dirty
+
+- Resumable: after each phase completes, its label is recorded under .asv/progress/; a rerun
+  at the same commit skips the phases whose results are in the result file and says so.
+- Guarded: asv runs with atomic JSON writes (tools/run/asv_atomic.py); before every asv
+  invocation the result files are copied under .asv/snapshots/, and a file that no longer
+  parses afterwards (or at the start of a run, after a kill) is restored from its copy, with a
+  message. An unreadable ~/.asv-machine.json is moved aside and written anew.
+- Provenance is recorded at run time by the interpreter that measures (versions, wheel
+  flavour, threads, CPU, ISA, GPU), stored as results/<machine>/provenance/<commit>-<env>.json,
+  read again when the run ends; the stamp copies that record into the result file, and a run
+  whose interpreter changed in between, or differs from an earlier record of the same commit,
+  is refused.
+- Results do not depend on the checkout's path: asv is given the virtualenv through a fixed
+  link (~/.cache/array-op-benchmarks/venv), so the environment's name, and with it the result
+  file, is the same from every clone on this machine.
+- A dirty working tree is refused (the results would be filed under a commit that does not
+  contain the code measured) unless --allow-dirty, which records it.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+from .. import REPO_ROOT
+from ..results.config import load_config
+from ..results.rows import ResultsError, read_json
+from ..results.sessions import write_json_atomic
+from .asv_config import head_commit
+from .phases import phases
+
+LINK = os.path.join(os.path.expanduser("~"), ".cache", "array-op-benchmarks", "venv")
+MACHINE_FILE = os.path.join(os.path.expanduser("~"), ".asv-machine.json")
+
+
+def say(message):
+    print(f"== {message}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Where things are
+
+def stable_python(venv=None):
+    """The venv's python through a link whose path is the same for every clone, so asv's
+    name for the environment (derived from the interpreter's path) is too. The link is to the
+    venv folder, not the interpreter: Python finds pyvenv.cfg beside the path it was run as."""
+    venv = venv or os.path.join(REPO_ROOT, ".venv")
+    os.makedirs(os.path.dirname(LINK), exist_ok=True)
+    if os.path.realpath(LINK) != os.path.realpath(venv):
+        tmp = f"{LINK}.tmp{os.getpid()}"
+        os.symlink(os.path.realpath(venv), tmp)
+        os.replace(tmp, LINK)  # atomic: a concurrent run sees the old link or the new one
+    return os.path.join(LINK, "bin", "python")
+
+
+def env_name(python):
+    from asv.environment import get_env_name
+
+    return get_env_name("existing", python.replace(os.path.sep, "_"), {}, {})
+
+
+def result_path(results_dir, machine, commit, env):
+    return os.path.join(results_dir, machine, f"{commit[:8]}-{env}.json")
+
+
+def record_path(results_dir, machine, commit, env):
+    return os.path.join(results_dir, machine, "provenance", f"{commit[:8]}-{env}.json")
+
+
+def progress_path(machine, commit, env):
+    return os.path.join(REPO_ROOT, ".asv", "progress", machine, f"{commit[:8]}-{env}.json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Guards
+
+def parses(path):
+    try:
+        with open(path) as f:
+            json.load(f)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def snapshot_path(path):
+    return os.path.join(REPO_ROOT, ".asv", "snapshots", os.path.relpath(path, REPO_ROOT))
+
+
+def take_snapshots(paths):
+    """Copy every parsing file in `paths` under .asv/snapshots/ (atomically)."""
+    for path in paths:
+        if os.path.exists(path) and parses(path):
+            target = snapshot_path(path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            tmp = f"{target}.tmp{os.getpid()}"
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+
+
+def repair(paths):
+    """Restore each file of `paths` that no longer parses from its snapshot (or move it
+    aside when there is none); return the messages."""
+    messages = []
+    for path in paths:
+        if not os.path.exists(path) or parses(path):
+            continue
+        copy = snapshot_path(path)
+        if os.path.exists(copy) and parses(copy):
+            shutil.copyfile(copy, f"{path}.tmp{os.getpid()}")
+            os.replace(f"{path}.tmp{os.getpid()}", path)
+            messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse (interrupted "
+                            "write): restored from the copy taken before the last asv run")
+        else:
+            aside = f"{path}.broken-{time.strftime('%Y%m%dT%H%M%S')}"
+            os.replace(path, aside)
+            messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse and had no "
+                            f"copy: moved aside to {os.path.basename(aside)}")
+    return messages
+
+
+def guarded_files(results_dir):
+    """Every JSON file asv may rewrite under results/ (result files, machine files,
+    benchmarks.json); provenance records are written atomically by this job."""
+    return [p for p in glob.glob(os.path.join(results_dir, "**", "*.json"), recursive=True)
+            if os.sep + "provenance" + os.sep not in p]
+
+
+def check_machine_file():
+    """An unreadable ~/.asv-machine.json stops every later asv command with no reason given;
+    move it aside (asv machine --yes writes a new one) and say so."""
+    if os.path.exists(MACHINE_FILE) and not parses(MACHINE_FILE):
+        aside = f"{MACHINE_FILE}.broken-{time.strftime('%Y%m%dT%H%M%S')}"
+        os.replace(MACHINE_FILE, aside)
+        say(f"{MACHINE_FILE} did not parse (an interrupted write): moved aside to {aside}; "
+            "registering the machine again")
+
+
+def asv(args, config, env=None):
+    """One asv invocation with atomic writes; its output goes to the console."""
+    cmd = [sys.executable, "-m", "tools.run.asv_atomic", *args, "--config", config]
+    return subprocess.run(cmd, cwd=REPO_ROOT, env=env).returncode
+
+
+def dirty_files():
+    out = subprocess.run(["git", "status", "--porcelain", "--", "benchmarks", "asv.conf.json",
+                          "requirements.txt"], cwd=REPO_ROOT, capture_output=True, text=True)
+    return [line[3:] for line in out.stdout.splitlines()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Provenance, recorded by the measuring interpreter at run time
+
+def record_provenance(python, path, dirty):
+    """Collect in `python` now; compare with an earlier record of this commit and env, if any;
+    write the record atomically. Returns it."""
+    from .provenance import collect_from
+
+    info = collect_from(python)
+    info["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    info["dirty"] = ",".join(dirty) or "no"
+    if os.path.exists(path):
+        old = read_json(path)
+        changed = {k: (old.get(k), v) for k, v in info.items()
+                   if k not in ("recorded_at", "dirty") and old.get(k) != v}
+        if changed:
+            what = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(changed.items()))
+            raise ResultsError(f"this commit's results in this environment were measured with "
+                               f"other software or hardware ({what}): asv would merge both "
+                               "into one file. Commit, or set ASV_MACHINE to another name")
+        info["recorded_at"] = old.get("recorded_at", info["recorded_at"])
+    write_json_atomic(path, info)
+    return info
+
+
+def stamp_from_record(result, record):
+    """Copy the run-time record into the result file's params (atomically)."""
+    from .provenance import LIBRARIES
+
+    data = read_json(result)
+    data["params"].update({k: v for k, v in record.items() if k != "recorded_at"})
+    data["python"] = record["python"]
+    data["requirements"].update({lib: record[lib] for lib in LIBRARIES if lib in record})
+    write_json_atomic(result, data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phases
+
+def phase_class(regex):
+    """'bench_sum.Sum.' from a phase's regex (tools/run/phases.py: '^' + escaped prefix)."""
+    return re.split(r"\\w\+", regex[1:])[0].replace("\\", "")
+
+
+def phase_in_results(result, regex):
+    """The result file holds the phase's class: a recorded phase whose values are gone (the
+    file replaced or deleted since) is measured again."""
+    if not os.path.exists(result) or not parses(result):
+        return False
+    prefix = phase_class(regex)
+    return any(name.startswith(prefix) for name in read_json(result).get("results", {}))
+
+
+def run(args):
+    conf = load_config()
+    results_dir = os.path.join(REPO_ROOT, conf["results_dir"])
+    config = os.path.join(REPO_ROOT, "asv.conf.json")
+    commit = head_commit()
+    dirty = dirty_files()
+    if dirty and not args.allow_dirty:
+        raise ResultsError(f"uncommitted changes in {', '.join(dirty[:5])}: the results would "
+                           "be filed under a commit that does not hold the code measured. "
+                           "Commit first, or pass --allow-dirty (recorded in the results)")
+    machine = os.environ.get("ASV_MACHINE") or socket.gethostname()
+    python = stable_python()
+    env = env_name(python)
+    result = result_path(results_dir, machine, commit, env)
+    record = record_path(results_dir, machine, commit, env)
+    progress_file = progress_path(machine, commit, env)
+
+    for message in repair(guarded_files(results_dir)):
+        say(message)
+    check_machine_file()
+    say(f"machine: registering {machine!r} (asv machine --yes)")
+    take_snapshots([MACHINE_FILE])
+    if asv(["machine", "--yes", "--machine", machine], config) != 0:
+        for message in repair([MACHINE_FILE]):
+            say(message)
+        raise ResultsError("asv machine failed: see its output above")
+    before = record_provenance(python, record, dirty)
+    say(f"provenance recorded by {python}: numpy {before['numpy']}, numba {before['numba']}, "
+        f"torch {before['torch']}, threads {before['torch_threads']}/"
+        f"{before['numba_threads']}, {before['cpu_model']} ({before['cpu_isa']})")
+
+    if args.bench:
+        selected = [("your selection", args.bench)]
+    else:
+        selected = [(label, regex) for label, regex in phases()
+                    if not args.phases or re.search(args.phases, label)]
+    done = set()
+    if os.path.exists(progress_file) and not args.fresh and parses(progress_file):
+        done = set(read_json(progress_file).get("done", []))
+    failed, skipped = [], []
+    start = time.perf_counter()
+    for i, (label, regex) in enumerate(selected, 1):
+        head = f"benchmarks [{i}/{len(selected)}, {time.perf_counter() - start:.0f} s]: {label}"
+        if label in done and args.bench is None and phase_in_results(result, regex):
+            skipped.append(label)
+            say(f"{head}: skipped, already measured at {commit[:8]} (--fresh re-measures)")
+            continue
+        say(head)
+        guarded = guarded_files(results_dir)
+        take_snapshots(guarded)
+        code = asv(["run", "-E", f"existing:{python}", "--set-commit-hash", commit,
+                    "--machine", machine, "--record-samples", "--bench", regex], config)
+        repaired = repair(guarded_files(results_dir))
+        for message in repaired:
+            say(message)
+        if code != 0 or repaired:  # a restored file lacks this phase: measure it again
+            failed.append(label)
+            continue
+        done.add(label)
+        write_json_atomic(progress_file, {"commit": commit, "done": sorted(done)})
+    if skipped:
+        say(f"resumed: {len(skipped)} phases measured before were skipped: "
+            f"{', '.join(skipped)}")
+
+    after = record_provenance(python, record, dirty)  # refuses if the interpreter changed
+    if os.path.exists(result):
+        stamp_from_record(result, after)
+        say(f"provenance: {os.path.relpath(result, REPO_ROOT)} stamped from "
+            f"{os.path.relpath(record, REPO_ROOT)}")
+    complete = not args.bench and not args.phases and not failed
+    if complete:
+        say("findings: report/findings.md and its plots, from this run's results")
+        subprocess.run([sys.executable, "-m", "tools.reports.findings", "--results",
+                        results_dir, "--machine", machine], cwd=REPO_ROOT)
+    else:
+        say("findings: not rebuilt from a partial run (" +
+            ("selection only" if args.bench or args.phases else
+             f"phases that failed: {', '.join(failed)}") + "); report/ is unchanged")
+    say("publish: writing html/ (self-contained, works offline, findings linked)")
+    take_snapshots(guarded_files(results_dir))
+    published = subprocess.run([sys.executable, "-m", "tools.dashboard.publish"],
+                               cwd=REPO_ROOT).returncode
+    for message in repair(guarded_files(results_dir)):
+        say(message)
+    say(f"done in {time.perf_counter() - start:.0f} s")
+    if failed:
+        print(f"main_job: phases with failures: {', '.join(failed)} (see asv's output above;"
+              " a rerun measures them again)", file=sys.stderr)
+        return 1
+    return 0 if published == 0 else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--bench", help="asv --bench regular expression: one selection")
+    parser.add_argument("--phases", help="regular expression on phase labels")
+    parser.add_argument("--fresh", action="store_true", help="measure every phase again")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="measure uncommitted changes (recorded as dirty)")
+    args = parser.parse_args(argv)
+    try:
+        for name in ("bench", "phases"):
+            if getattr(args, name):
+                try:
+                    re.compile(getattr(args, name))
+                except re.error as exc:
+                    raise ResultsError(f"--{name} is not a valid regular expression: {exc}")
+        return run(args)
+    except ResultsError as exc:
+        print(f"main_job: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # the interpreter could not report itself
+        print(f"main_job: {' '.join(str(exc).split())[:500]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
