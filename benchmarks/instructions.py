@@ -156,14 +156,16 @@ def _prepare(cls, params):
 def with_extra_calls(run, every):
     """`run` that runs the operation once more on every `every`-th call: exactly 1/every more
     of the operation's work in a bracket whose calls are a multiple of `every` (the check of
-    a known +2 % uses every=50)."""
+    a known +2 % uses every=50). The extra run goes through the same call site as the
+    regular one: a separate site would be cold (CPython specialises a call site only after
+    it ran a few times) and cost ~20 000 instructions more than the operation itself."""
     state = {"calls": 0}
 
     def slowed():
         state["calls"] += 1
-        if every and state["calls"] % every == 0:
-            run()
-        return run()
+        for _ in range(2 if every and state["calls"] % every == 0 else 1):
+            result = run()
+        return result
 
     return slowed
 

@@ -114,3 +114,12 @@ def test_bad_input_is_one_line(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not os.listdir(tmp_path)
+
+
+def test_a_partial_run_never_replaces_the_report(tmp_path):
+    from tools.results.rows import ResultsError
+
+    findings.check_complete(fixture_rows(), "results/x.json")  # the whole set passes
+    partial = [r for r in fixture_rows() if "Gelu" in r.benchmark]
+    with pytest.raises(ResultsError, match="no values for Sum.time_sum, AxisSum.time_axis_sum"):
+        findings.check_complete(partial, "results/x.json")

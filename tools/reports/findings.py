@@ -298,7 +298,7 @@ def codegen_section(rounds_dir):
         header, body = count_table(instructions, compare(session), session.library)
         shown = [row for row in body if row[-1]]
         a, b = session.release("A"), session.release("B")
-        parts += [f"**{session.library} {a} vs {b}.** " +
+        parts += [f"**{session.library} {a} vs {b}** (machine {session.data['machine']}). " +
                   count_lines(instructions, session.library)[0] + " " +
                   (f"Cases where time or count moved ({len(shown)}):" if shown else
                    "No time change and no count change."), ""]
@@ -469,6 +469,20 @@ def build(rows, out_dir, evidence=None, rounds_dir=None):
     return text
 
 
+# The families every claim of the report rests on: without one of them the report would be
+# partial, and it must never replace a complete one.
+REQUIRED = ("Sum.time_sum", "AxisSum.time_axis_sum", "Gelu.time_gelu")
+
+
+def check_complete(rows, path):
+    measured = {r.benchmark for r in rows if r.value == r.value}
+    missing = [name for name in REQUIRED
+               if not any(b == name or b.endswith("." + name) for b in measured)]
+    if missing:
+        raise ResultsError(f"{os.path.relpath(path)} has no values for {', '.join(missing)} "
+                           "(a partial run?): the report is left as it was")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_selection_args(parser)
@@ -476,6 +490,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         path, rows = selected_rows(args)
+        check_complete(rows, path)
     except ResultsError as exc:
         print(f"findings: {exc}", file=sys.stderr)
         return 2

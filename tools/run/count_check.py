@@ -78,8 +78,12 @@ def report(aa, base, slowed, cost, processes):
     lines += [render(["size", "plain", "fastmath", "ratio", "vs A/A"], rows, markdown=True), ""]
     lines += [f"+{100 * INJECTED:.0f} % of work injected (every {round(1 / INJECTED)}th call "
               "runs the operation twice; the baseline runs the same wrapper without the "
-              "extra call, so the ratio is slightly below "
-              f"{1 + INJECTED:.2f} by the wrapper's share):", ""]
+              "extra call). What is checked is detection: the ratio must stand clear of the "
+              "A/A spread. It reads above 1.02 for the small cases because a call taken "
+              "rarely costs more instructions than a steady one (the interpreter's adaptive "
+              "state and numba's dispatch are colder on that path: at 10 000 elements the "
+              "extra numba-loop call cost 36,082 instructions when taken on every call, 39,880 "
+              "on every 10th and 56,800 on every 50th, against 35,650 for a steady call):", ""]
     rows = []
     for label in INJECT_CASES:
         if label in base and label in slowed:

@@ -4,9 +4,10 @@
 
 `asv run --quick` times one call per benchmark and would overwrite better results, so this
 never writes to results/ or html/: results and the published dashboard go to DIR (default: a
-temporary folder, removed afterwards). Without --bench it leaves out the 1 GB cases of the
-bandwidth benchmarks (creating the data alone takes seconds per case; the main job runs them),
-and those benchmarks measure one round (ARRAY_OP_BENCH_QUICK=1).
+temporary folder, removed afterwards). Without --bench it runs one parameter combination of
+every benchmark method of every class (the first of each parameter list: the smallest sizes),
+so every class is set up, run and published once in a few minutes; the bandwidth and
+instruction-count families measure one round or two cases (ARRAY_OP_BENCH_QUICK=1).
 """
 import argparse
 import os
@@ -21,8 +22,21 @@ from .asv_config import head_commit, run_asv, scratch_config
 from ..results.rows import ResultsError, load_rows, result_files
 
 
-# Every case but those with a 1 GB (250M-element) input.
-DEFAULT_BENCH = r"^(?!.*\(250000000,)"
+def one_case_per_method():
+    """An asv --bench regex selecting, for every benchmark method, its first parameter
+    combination (asv matches 'module.Class.method(repr, ...)')."""
+    from .phases import benchmark_classes
+
+    parts = []
+    for module, cls in benchmark_classes():
+        params = getattr(cls, "params", None) or []
+        if params and not isinstance(params[0], (list, tuple)):
+            params = [params]  # asv allows a single list for one parameter
+        first = "(" + ", ".join(repr(p[0]) for p in params) + ")" if params else ""
+        for method in sorted(vars(cls)):
+            if method.split("_")[0] in ("time", "timeraw", "track", "peakmem", "mem"):
+                parts.append(re.escape(f"{module}.{cls.__name__}.{method}{first}") + "$")
+    return "^(" + "|".join(parts) + ")"
 
 
 def smoke(out_dir, bench=None):
@@ -31,7 +45,7 @@ def smoke(out_dir, bench=None):
     run_asv(["machine", "--yes"], config)
     args = ["run", "--quick", "-E", f"existing:{sys.executable}",
             "--set-commit-hash", head_commit(), "--show-stderr"]
-    args += ["--bench", bench or DEFAULT_BENCH]
+    args += ["--bench", bench or one_case_per_method()]
     run_asv(args, config, env={**os.environ, "ARRAY_OP_BENCH_QUICK": "1"})
     run_asv(["publish"], config)
     results_dir = os.path.join(out_dir, "results")
@@ -40,7 +54,8 @@ def smoke(out_dir, bench=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench", help="asv --bench regex (default: all but the 1 GB cases)")
+    parser.add_argument("--bench", help="asv --bench regex (default: one case of every "
+                                        "benchmark method)")
     parser.add_argument("--out", help="keep results and html here instead of a temp folder")
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,164 @@
+"""The main job's guards: interrupted writes are repaired, a changed interpreter is refused,
+results do not depend on the checkout's path, a dirty tree is refused."""
+import json
+import os
+
+import pytest
+
+from tools.results.rows import ResultsError
+from tools.run import asv_atomic, main_job
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    monkeypatch.setattr(main_job, "REPO_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_a_file_that_no_longer_parses_is_restored_from_its_snapshot(repo):
+    result = repo / "results" / "m" / "abc-env.json"
+    result.parent.mkdir(parents=True)
+    result.write_text(json.dumps({"results": {"a": [1.0]}}))
+    main_job.take_snapshots([str(result)])
+    result.write_text('{"results": {"a": [1.')  # killed mid-write
+    messages = main_job.repair([str(result)])
+    assert json.loads(result.read_text()) == {"results": {"a": [1.0]}}
+    assert len(messages) == 1 and "restored" in messages[0]
+    assert main_job.repair([str(result)]) == []  # intact now: nothing to say
+
+
+def test_a_broken_file_without_snapshot_is_moved_aside_never_deleted(repo):
+    result = repo / "results" / "m" / "new.json"
+    result.parent.mkdir(parents=True)
+    result.write_text("{trunc")
+    messages = main_job.repair([str(result)])
+    assert not result.exists() and "moved aside" in messages[0]
+    (aside,) = [p for p in result.parent.iterdir() if p.name.startswith("new.json.broken-")]
+    assert aside.read_text() == "{trunc"
+
+
+def test_an_unreadable_machine_file_is_moved_aside(tmp_path, monkeypatch, capsys):
+    machine = tmp_path / ".asv-machine.json"
+    machine.write_text('{"version": 1, "vm": {"arch')
+    monkeypatch.setattr(main_job, "MACHINE_FILE", str(machine))
+    main_job.check_machine_file()
+    assert not machine.exists() and "moved aside" in capsys.readouterr().out
+
+
+def test_asv_writes_become_atomic(tmp_path):
+    calls = []
+
+    def write_json(path, data, api_version=None, compact=False):
+        calls.append(path)
+        with open(path, "w") as f:
+            json.dump(data, f)
+
+    target = tmp_path / "r.json"
+    target.write_text('{"old": 1}')
+    asv_atomic.atomic(write_json)(str(target), {"new": 2})
+    assert json.loads(target.read_text()) == {"new": 2}
+    assert calls[0] != str(target) and not os.path.exists(calls[0])  # via a renamed temp file
+
+
+def test_the_environment_name_does_not_depend_on_the_checkout(tmp_path, monkeypatch):
+    monkeypatch.setattr(main_job, "LINK", str(tmp_path / "cache" / "venv"))
+    names = set()
+    for clone in ("a", "b"):
+        venv = tmp_path / clone / ".venv"
+        (venv / "bin").mkdir(parents=True)
+        python = main_job.stable_python(str(venv))
+        assert os.path.realpath(os.path.dirname(os.path.dirname(python))) == str(venv)
+        names.add(main_job.env_name(python))
+    assert len(names) == 1 and "cache_venv" in names.pop()
+
+
+def test_a_record_that_disagrees_with_an_earlier_one_is_refused(tmp_path, monkeypatch):
+    from tools.run import provenance
+
+    info = {"numpy": "2.4.6", "numba": "0.68.1", "torch": "2.13.0+cpu", "python": "3.11"}
+    monkeypatch.setattr(provenance, "collect_from", lambda python: dict(info))
+    path = str(tmp_path / "provenance" / "abc-env.json")
+    first = main_job.record_provenance("python", path, [])
+    assert first["numba"] == "0.68.1" and first["dirty"] == "no"
+    main_job.record_provenance("python", path, [])  # the same: fine
+    info["numba"] = "0.67.0"
+    with pytest.raises(ResultsError, match="numba 0.68.1 -> 0.67.0"):
+        main_job.record_provenance("python", path, [])
+
+
+def test_the_stamp_copies_the_record(tmp_path):
+    result = tmp_path / "r.json"
+    result.write_text(json.dumps({"params": {"machine": "m"}, "requirements": {},
+                                  "python": "/some/path"}))
+    main_job.stamp_from_record(str(result), {"numba": "0.68.1", "python": "3.11",
+                                             "recorded_at": "t", "cpu_isa": "avx2"})
+    data = json.loads(result.read_text())
+    assert data["params"] == {"machine": "m", "numba": "0.68.1", "python": "3.11",
+                              "cpu_isa": "avx2"}
+    assert data["requirements"] == {"numba": "0.68.1"} and data["python"] == "3.11"
+
+
+def test_a_dirty_tree_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(main_job, "dirty_files", lambda: ["benchmarks/bench_sum.py"])
+    monkeypatch.setattr(main_job, "head_commit", lambda: "c" * 40)
+    assert main_job.main([]) == 2
+    err = capsys.readouterr().err
+    assert "uncommitted changes in benchmarks/bench_sum.py" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_phase_class_reads_the_phases_regexes():
+    from tools.run.phases import phases
+
+    for label, regex in phases():
+        prefix = main_job.phase_class(regex)
+        assert prefix.startswith("bench_") and prefix.endswith(".") and "\\" not in prefix
+
+
+def test_the_smoke_selection_touches_every_class_once():
+    import re
+
+    from tools.run.phases import benchmark_classes
+    from tools.run.smoke import one_case_per_method
+
+    pattern = re.compile(one_case_per_method())
+    for module, cls in benchmark_classes():
+        params = getattr(cls, "params", None) or []
+        methods = [m for m in vars(cls) if m.split("_")[0] in ("time", "timeraw", "track")]
+        assert methods, cls
+        first = "(" + ", ".join(repr(p[0]) for p in params) + ")" if params else ""
+        for method in methods:
+            assert pattern.search(f"{module}.{cls.__name__}.{method}{first}")
+            if params and len(params[0]) > 1:  # never a second value of the first parameter
+                second = "(" + ", ".join(repr(p[1 if i == 0 else 0])
+                                         for i, p in enumerate(params)) + ")"
+                assert not pattern.search(f"{module}.{cls.__name__}.{method}{second}")
+
+
+def test_the_suite_discovers_without_linux_only_probes():
+    """As on macOS or musl: no sched_getaffinity, no libc.so.6. Every module imports, and the
+    glibc-only malloc mode skips (NotImplementedError) instead of failing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ctypes, os, pkgutil, importlib\n"
+        "del os.sched_getaffinity\n"
+        "real = ctypes.CDLL\n"
+        "def fake(name, *a, **k):\n"
+        "    if 'libc' in str(name): raise OSError('no glibc here')\n"
+        "    return real(name, *a, **k)\n"
+        "ctypes.CDLL = fake\n"
+        "import benchmarks\n"
+        "for info in pkgutil.iter_modules(benchmarks.__path__):\n"
+        "    importlib.import_module('benchmarks.' + info.name)\n"
+        "from benchmarks.bandwidth import set_malloc_mode\n"
+        "try:\n"
+        "    set_malloc_mode('keep_heap')\n"
+        "except NotImplementedError as exc:\n"
+        "    print('skip:', exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=main_job.REPO_ROOT)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "skip: keep_heap needs glibc's mallopt" in done.stdout
