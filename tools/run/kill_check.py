@@ -29,7 +29,7 @@ from .. import REPO_ROOT
 
 # Two phases: each start has a few seconds of set-up (machine, provenance) before them, so
 # random kills land in every part of the job, several of them after a phase completed.
-PHASES = r"^(ThreadCounts|Sum size=100)$"
+PHASES = r"^(ThreadCounts|SumThreads)$"
 
 SHIM = '''
 import json, os, time
@@ -51,6 +51,13 @@ def json_files(repo, home):
     files += glob.glob(os.path.join(repo, "html", "**", "*.json"), recursive=True)
     files += [os.path.join(home, ".asv-machine.json")]
     return [f for f in files if os.path.exists(f)]
+
+
+def temp_files(repo, home):
+    """Temporary files of atomic writes left by a kill: each one is a kill that landed inside
+    a write (of asv's, the job's, or the dashboard's), whose target stayed whole."""
+    found = glob.glob(os.path.join(repo, "**", "*.tmp[0-9]*"), recursive=True)
+    return found + glob.glob(os.path.join(home, "*.tmp[0-9]*"))
 
 
 def broken(files):
@@ -114,7 +121,7 @@ def kill_check(kills, slow, phases, max_delay, seed):
     env = {**os.environ, "HOME": home, "ASV_MACHINE": "kill-check",
            "PYTHONPATH": shim, "ARRAY_OP_SLOW_WRITES": str(slow)}
     stats = {"kills": 0, "files_checked": 0, "broken": [], "lost": 0, "completed_early": 0,
-             "phases_done_at_kill": []}
+             "phases_done_at_kill": [], "kills_inside_a_write": 0}
     try:
         while stats["kills"] < kills:
             before = measured(repo)
@@ -130,12 +137,18 @@ def kill_check(kills, slow, phases, max_delay, seed):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             stats["kills"] += 1
+            leftovers = temp_files(repo, home)
+            if leftovers:
+                stats["kills_inside_a_write"] += 1
+                for path in leftovers:  # as a later run would: they are never read
+                    os.remove(path)
             files = json_files(repo, home)
             stats["files_checked"] += len(files)
             stats["broken"] += broken(files)
             stats["lost"] += len(safe - measured(repo))
             stats["phases_done_at_kill"].append(len(done_phases(repo)))
-            print(f"kill {stats['kills']}/{kills} after {delay:.1f} s: {len(files)} files, "
+            print(f"kill {stats['kills']}/{kills} after {delay:.1f} s"
+                  f"{' (inside a write)' if leftovers else ''}: {len(files)} files, "
                   f"{len(broken(files))} broken, {len(safe - measured(repo))} values lost, "
                   f"{len(done_phases(repo))} phases done", flush=True)
         final = subprocess.run([os.path.join(repo, ".venv", "bin", "python"), "-m",
@@ -162,14 +175,15 @@ def main(argv=None):
     parser.add_argument("--slow-writes", type=float, default=0.5,
                         help="seconds over which every json.dump is spread (default 0.5)")
     parser.add_argument("--phases", default=PHASES, help="main_job --phases selection")
-    parser.add_argument("--max-delay", type=float, default=40.0,
+    parser.add_argument("--max-delay", type=float, default=30.0,
                         help="kill at a uniform random time up to this many seconds")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     stats = kill_check(args.kills, args.slow_writes, args.phases, args.max_delay, args.seed)
     print(json.dumps(stats, indent=1))
-    print(f"{stats['kills']} kills, {stats['files_checked']} file checks, "
+    print(f"{stats['kills']} kills ({stats['kills_inside_a_write']} inside a write), "
+          f"{stats['files_checked']} file checks, "
           f"{len(stats['broken'])} unparsable, {stats['lost']} measured values lost; final run "
           f"exit {stats['final_rc']}, {len(stats['final_broken'])} unparsable, "
           f"{stats['final_values']} values, phases {stats['final_phases']}; "
