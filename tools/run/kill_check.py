@@ -2,6 +2,7 @@
 
     python -m tools.run.kill_check                        # 20 kills, a small set of phases
     python -m tools.run.kill_check --kills 30 --slow-writes 2
+    python -m tools.run.kill_check --at-writes            # each kill inside a file write
 
 In a fresh clone (this checkout's commit, its .venv linked) with a private HOME, so the real
 results and ~/.asv-machine.json are never touched: start `tools.run.main_job`, SIGKILL its
@@ -46,6 +47,10 @@ if _seconds:
 '''
 
 
+WATCHED = ("results", os.path.join(".asv", "progress"), os.path.join(".asv", "snapshots"),
+           "html", "report")
+
+
 def json_files(repo, home):
     files = glob.glob(os.path.join(repo, "results", "**", "*.json"), recursive=True)
     files += glob.glob(os.path.join(repo, "html", "**", "*.json"), recursive=True)
@@ -55,9 +60,14 @@ def json_files(repo, home):
 
 def temp_files(repo, home):
     """Temporary files of atomic writes left by a kill: each one is a kill that landed inside
-    a write (of asv's, the job's, or the dashboard's), whose target stayed whole."""
-    found = glob.glob(os.path.join(repo, "**", "*.tmp[0-9]*"), recursive=True)
-    return found + glob.glob(os.path.join(home, "*.tmp[0-9]*"))
+    a write (of asv's, the job's, or the dashboard's), whose target stayed whole. (os.walk,
+    not glob: glob's ** skips hidden folders such as .asv/.)"""
+    found = []
+    for folder in [os.path.join(repo, w) for w in WATCHED] + [home]:
+        for root, _, names in os.walk(folder):
+            found += [os.path.join(root, n) for n in names
+                      if ".tmp" in n and n.rsplit(".tmp", 1)[1].isdigit()]
+    return found
 
 
 def broken(files):
@@ -101,6 +111,19 @@ def done_phases(repo):
     return found
 
 
+def wait_for_write(proc, repo, home, nth, timeout=120):
+    """Poll for temporary files of atomic writes; return the path of the nth distinct one
+    seen (the process is then inside that write), or None if the run ended first."""
+    seen = set()
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        seen.update(temp_files(repo, home))
+        if len(seen) >= nth:
+            return sorted(seen)[-1]
+        time.sleep(0.02)
+    return None
+
+
 def start(repo, env, phases):
     return subprocess.Popen([os.path.join(repo, ".venv", "bin", "python"), "-m",
                              "tools.run.main_job", "--phases", phases], cwd=repo, env=env,
@@ -108,7 +131,7 @@ def start(repo, env, phases):
                             start_new_session=True)
 
 
-def kill_check(kills, slow, phases, max_delay, seed):
+def kill_check(kills, slow, phases, max_delay, seed, at_writes=False):
     rng = random.Random(seed)
     work = tempfile.mkdtemp(prefix="kill-check-")
     repo, home, shim = (os.path.join(work, d) for d in ("repo", "home", "shim"))
@@ -127,19 +150,33 @@ def kill_check(kills, slow, phases, max_delay, seed):
             before = measured(repo)
             safe = {v for v in before}  # everything stored before this start must survive
             proc = start(repo, env, phases)
-            delay = rng.uniform(0.5, max_delay)
-            try:
-                proc.wait(timeout=delay)
-                stats["completed_early"] += 1  # it finished first: start a new fresh run
-                shutil.rmtree(os.path.join(repo, ".asv", "progress"), ignore_errors=True)
-                continue
-            except subprocess.TimeoutExpired:
+            t0 = time.monotonic()
+            if at_writes:  # kill inside the nth write of this start, n at random
+                target = wait_for_write(proc, repo, home, rng.randint(1, 12))
+                if target is None:
+                    proc.wait()
+                    stats["completed_early"] += 1
+                    shutil.rmtree(os.path.join(repo, ".asv", "progress"), ignore_errors=True)
+                    continue
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+                delay = time.monotonic() - t0
+            else:
+                delay = rng.uniform(0.5, max_delay)
+                try:
+                    proc.wait(timeout=delay)
+                    stats["completed_early"] += 1  # it finished first: start a fresh run
+                    shutil.rmtree(os.path.join(repo, ".asv", "progress"), ignore_errors=True)
+                    continue
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
             stats["kills"] += 1
             leftovers = temp_files(repo, home)
             if leftovers:
                 stats["kills_inside_a_write"] += 1
+                stats.setdefault("killed_writing", []).extend(
+                    os.path.relpath(p, work).split(".tmp")[0] for p in leftovers)
                 for path in leftovers:  # as a later run would: they are never read
                     os.remove(path)
             files = json_files(repo, home)
@@ -178,9 +215,13 @@ def main(argv=None):
     parser.add_argument("--max-delay", type=float, default=30.0,
                         help="kill at a uniform random time up to this many seconds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--at-writes", action="store_true",
+                        help="kill inside the nth write of each start (n random in 1..12) "
+                             "instead of at a random time")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    stats = kill_check(args.kills, args.slow_writes, args.phases, args.max_delay, args.seed)
+    stats = kill_check(args.kills, args.slow_writes, args.phases, args.max_delay, args.seed,
+                       args.at_writes)
     print(json.dumps(stats, indent=1))
     print(f"{stats['kills']} kills ({stats['kills_inside_a_write']} inside a write), "
           f"{stats['files_checked']} file checks, "
