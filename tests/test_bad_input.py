@@ -76,6 +76,14 @@ CASES = [
     ("intact", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1", "--bench", "("],
      "regular expression"),
     ("intact", "tools.run.smoke", ["--bench", "("], "regular expression"),
+    ("missing config", "tools.run.main_job", [], "asv.conf.json"),
+    ("malformed config", "tools.run.main_job", [], "asv.conf.json"),
+    ("intact", "tools.run.main_job", ["--bench", "("], "regular expression"),
+    ("missing results", "tools.run.count_pair", ["numba", "0.67.0", "0.68.1"],
+     "no comparison session"),
+    ("intact", "tools.run.count_pair", ["numba", "9.9", "9.10"], "no comparison session"),
+    ("intact", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1", "--rounds", "1"],
+     "rounds"),
 ]
 
 
