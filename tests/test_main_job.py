@@ -162,3 +162,14 @@ def test_the_suite_discovers_without_linux_only_probes():
                           cwd=main_job.REPO_ROOT)
     assert done.returncode == 0, done.stderr[-1500:]
     assert "skip: keep_heap needs glibc's mallopt" in done.stdout
+
+
+def test_a_dropped_stamp_is_read_back_from_the_record(tmp_path):
+    from tools.results.releases import recorded_params
+
+    folder = tmp_path / "results" / "m"
+    (folder / "provenance").mkdir(parents=True)
+    name = "abcd1234-existing-env.json"
+    (folder / name).write_text(json.dumps({"params": {"machine": "m"}}))  # stamp dropped
+    (folder / "provenance" / name).write_text(json.dumps({"numba": "0.68.1", "machine": "x"}))
+    assert recorded_params(str(folder / name)) == {"numba": "0.68.1", "machine": "m"}

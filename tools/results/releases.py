@@ -5,7 +5,7 @@ of one library never pair up in `asv compare`. Here a result file is described b
 it records (asv's matrix values, or those stamped by tools/run/provenance.py), and two files are
 comparable for a library when the machine and every *other* library agree.
 """
-import json
+import os
 import re
 from dataclasses import dataclass
 
@@ -44,7 +44,7 @@ def load_run_files(results_dir, machine=None):
     """Every result file that says which numpy/numba/torch produced it, newest first."""
     runs = []
     for path in result_files(results_dir, machine):
-        params = read_json(path).get("params", {})
+        params = recorded_params(path)
         if not all(lib in params for lib in LIBRARIES):
             continue  # an existing-env run that was never stamped: versions unknown
         runs.append(RunFile(
@@ -71,8 +71,19 @@ def newest_result_file(results_dir, machine=None, wanted=None):
     return files[0]
 
 
-def _has_versions(path, wanted):
+def recorded_params(path):
+    """A result file's environment params, completed from the provenance record the main job
+    stored beside it (provenance/<same name>) where a later plain `asv run` dropped the stamp
+    (asv keeps results across runs, not params)."""
     params = read_json(path).get("params", {})
+    record = os.path.join(os.path.dirname(path), "provenance", os.path.basename(path))
+    if os.path.exists(record):
+        params = {**read_json(record), **params}
+    return params
+
+
+def _has_versions(path, wanted):
+    params = recorded_params(path)
     return all(public_version(params.get(lib, "")) == v for lib, v in wanted.items())
 
 
