@@ -1,33 +1,36 @@
 """Memory bandwidth: the machine's own limits, and how close an implementation gets to them.
 
-The baselines are STREAM-style kernels measured in the same process as the implementation
-they judge, side by side, so that a shared, noisy machine moves both alike:
-- read: an integer add-reduction over the array viewed as int64. Integer adds are exact, so
-  the compiler vectorises freely and no floating-point latency chain limits it: only memory.
-- copy: ``dst[:] = src``, counted as bytes read + bytes written (STREAM's convention).
-Each has a NumPy (one thread) and a numba ``prange`` (all cores) version, and read also a
-one-thread numba loop (a parallel launch costs microseconds, which dominates small arrays);
-the baseline of a workload is the fastest of its kind.
+Everything a percentage is computed from is measured in one process, in the same rounds, with
+the order rotated every round (`measure_side_by_side`), so a shared, noisy machine moves the
+numerator and the denominator alike. The ceiling of a size is the best of:
+- baseline kernels: read = an add-reduction (int64: exact integer adds vectorise freely;
+  float32 with fastmath) in NumPy, numba and torch, one thread and all threads; copy =
+  ``dst[:] = src`` counted as bytes read + bytes written (STREAM's convention);
+- every implementation measured beside them: a sum that reads faster than every baseline is
+  the machine's best known read, so it raises the ceiling (`ceiling`) and is reported as a
+  baseline failure, never as more than 100 %.
 """
 import ctypes
 import os
 import statistics
 import time
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 from numba import njit, prange
 
-# 40 KB (in L1/L2), 4 MB (L2/L3), 40 MB (just past a 32 MB L3: partly cache-resident when
-# reused) and 1 GB of float32 (main memory). 400 MB behaved like 1 GB and cost a minute more.
+# 40 KB, 4 MB, 40 MB and 1 GB of float32: caches.py labels each by where it fits on the
+# machine that runs it (a 40 MB working set is in cache on a CPU with a 480 MB L3).
 SIZES = [10_000, 1_000_000, 10_000_000, 250_000_000]
-READ_KERNELS = ["read_numpy", "read_numba_serial", "read_numba_parallel"]
-COPY_KERNELS = ["copy_numpy", "copy_numba_parallel"]
+READ_KERNELS = ["read_int64_numpy", "read_int64_numba", "read_int64_numba_parallel",
+                "read_int64_torch", "read_float32_numba", "read_float32_numba_parallel"]
+COPY_KERNELS = ["copy_numpy", "copy_numba_parallel", "copy_torch"]
 BASELINE_KERNELS = READ_KERNELS + COPY_KERNELS
 
 
 @njit
-def _read_numba_serial(words):
+def _read_int64_serial(words):
     total = 0
     for i in range(words.shape[0]):
         total += words[i]
@@ -35,10 +38,26 @@ def _read_numba_serial(words):
 
 
 @njit(parallel=True)
-def _read_numba_parallel(words):
+def _read_int64_parallel(words):
     total = 0
     for i in prange(words.shape[0]):
         total += words[i]
+    return total
+
+
+@njit(fastmath=True)
+def _read_float32_serial(x):
+    total = np.float32(0)  # float32 lanes: twice the values per vector of a float64 sum
+    for i in range(x.shape[0]):
+        total += x[i]
+    return total
+
+
+@njit(parallel=True, fastmath=True)
+def _read_float32_parallel(x):
+    total = np.float32(0)
+    for i in prange(x.shape[0]):
+        total += x[i]
     return total
 
 
@@ -48,31 +67,94 @@ def _copy_numba(dst, src):
         dst[i] = src[i]
 
 
-def _read_numpy(words):
-    return np.add.reduce(words)
+def _as_words(x):
+    return x.view(np.int64) if x.nbytes % 8 == 0 else x[: x.size // 2 * 2].view(np.int64)
 
 
 def baseline_kernel(kernel, x):
     """(callable, bytes moved per call) for a baseline kernel over the float32 array `x`."""
-    if kernel.startswith("read"):
-        words = x.view(np.int64) if x.nbytes % 8 == 0 else x[: x.size // 2 * 2].view(np.int64)
-        func = {"read_numpy": _read_numpy, "read_numba_serial": _read_numba_serial,
-                "read_numba_parallel": _read_numba_parallel}[kernel]
-        run = partial(func, words)
+    if kernel in READ_KERNELS:
+        if "int64" in kernel:
+            data = _as_words(x)
+        else:
+            data = x
+        if kernel == "read_int64_torch":
+            import torch
+
+            run = partial(torch.sum, torch.from_numpy(data))
+        else:
+            func = {"read_int64_numpy": np.add.reduce,
+                    "read_int64_numba": _read_int64_serial,
+                    "read_int64_numba_parallel": _read_int64_parallel,
+                    "read_float32_numba": _read_float32_serial,
+                    "read_float32_numba_parallel": _read_float32_parallel}[kernel]
+            run = partial(func, data)
         run()  # compiles
-        return run, words.nbytes
-    dst = np.empty_like(x)
+        return run, data.nbytes
     if kernel not in COPY_KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}: expected one of {BASELINE_KERNELS}")
-    run = partial(np.copyto if kernel == "copy_numpy" else _copy_numba, dst, x)
+    dst = np.empty_like(x)
+    if kernel == "copy_torch":
+        import torch
+
+        run = partial(torch.from_numpy(dst).copy_, torch.from_numpy(x))
+    else:
+        run = partial(np.copyto if kernel == "copy_numpy" else _copy_numba, dst, x)
     run()  # compiles, and touches every page of dst once
     return run, 2 * x.nbytes
 
 
-def baseline_kernels(kind, x):
-    """(callable, bytes) of every kernel of `kind` ('read' or 'copy'); the limit is the best."""
-    return [baseline_kernel(k, x) for k in (READ_KERNELS if kind == "read" else COPY_KERNELS)]
+def gbps(nbytes, seconds):
+    return nbytes / seconds / 1e9
 
+
+# ---------------------------------------------------------------------------------------------
+# Warm-up: steady means several calls within a band and no longer getting faster.
+
+@dataclass
+class WarmUp:
+    calls: int
+    seconds: float
+    steady: bool  # False: the cap was hit first, and the figure says so
+
+
+def steady_after(times, window=3, band=0.05, min_calls=4):
+    """Index of the call after which `times` are steady, or None: the last `window` calls lie
+    within `band` of their median and are not faster than the earlier best (a sequence still
+    speeding up, or one slow plateau before a faster one, is not steady yet)."""
+    for end in range(max(window, min_calls), len(times) + 1):
+        last = times[end - window:end]
+        mid = statistics.median(last)
+        within = max(last) - min(last) <= band * mid
+        earlier_best = min(times[:end - window]) if end > window else float("inf")
+        if within and mid <= earlier_best * (1 + band):
+            return end - 1
+    return None
+
+
+def warm_up(run, window=3, band=0.05, min_calls=4, max_calls=30, max_seconds=10.0,
+            min_batch_seconds=0.001):
+    """Call `run` until steady (`steady_after` on the per-call time of each batch), at most
+    `max_calls` batches or `max_seconds`. A batch holds enough calls to last about 1 ms, so
+    a call of a few microseconds is judged on an average, not on one clock reading."""
+    start = time.perf_counter()
+    first = _batch_seconds(run, 1)  # compiles, page-faults: never part of the steady window
+    number = max(1, min(100_000, int(min_batch_seconds / max(first, 1e-9))))
+    times = []
+    while len(times) < max_calls and time.perf_counter() - start < max_seconds:
+        per_call = _batch_seconds(run, number)
+        if per_call * number < min_batch_seconds / 2 and number < 100_000:
+            number *= 4  # the first call overestimated: batches too short to judge, restart
+            times = []
+            continue
+        times.append(per_call)
+        if steady_after(times, window, band, min_calls) is not None:
+            return WarmUp(len(times), time.perf_counter() - start, True)
+    return WarmUp(len(times), time.perf_counter() - start, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing side by side
 
 def _batch_seconds(run, number):
     start = time.perf_counter()
@@ -89,43 +171,82 @@ def calls_per_batch(run, min_seconds=0.02):
     return number
 
 
-def warm_up(run, max_calls=4, max_seconds=5.0):
-    """Call until two calls in a row take about as long (with malloc=keep_heap the first two
-    or three calls of a large GELU still page-fault while the heap grows to its size), or
-    until `max_seconds` are spent (a call that slow is not going to get faster)."""
-    previous = spent = _batch_seconds(run, 1)
-    for _ in range(max_calls - 1):
-        if spent >= max_seconds:
-            return
-        current = _batch_seconds(run, 1)
-        spent += current
-        if abs(current - previous) <= 0.1 * previous:
-            return
-        previous = current
+# A pause before each batch. A parallel kernel's OpenMP threads spin for a while after it
+# returns, and this process holds up to three thread pools (torch's own libgomp, the system
+# libgomp of inductor's generated code, numba's): on 2 cores, threads of the previous entry
+# still spinning can starve the next entry's workers (seen once: torch erf with 2 threads at
+# 0.03 Gelem/s beside a compiled GELU, 2.4-2.8 alone; not reproduced since).
+SETTLE_SECONDS = 0.01
 
 
-def side_by_side(runs, rounds=5):
-    """Median seconds per call of each callable, their batches interleaved round by round."""
+@dataclass
+class Measured:
+    gbps: list  # one figure per round
+    warm_up: WarmUp
+
+    @property
+    def median(self):
+        return statistics.median(self.gbps)
+
+
+def measure_side_by_side(entries, rounds=5):
+    """{name: Measured} for {name: (callable, bytes per call)}: each warmed up until steady,
+    then one batch of each per round, the order rotated every round so that no entry always
+    runs right after the same neighbour."""
     if QUICK:
         rounds = 1
-    for run in runs:
-        warm_up(run, max_calls=1 if QUICK else 4)
-    numbers = [calls_per_batch(run) for run in runs]
-    times = [[] for _ in runs]
-    for _ in range(rounds):
-        for run, number, out in zip(runs, numbers, times):
-            out.append(_batch_seconds(run, number))
-    return [statistics.median(t) for t in times]
+    names = list(entries)
+    warm = {n: warm_up(entries[n][0], min_calls=1 if QUICK else 4) for n in names}
+    numbers = {n: calls_per_batch(entries[n][0]) for n in names}
+    figures = {n: [] for n in names}
+    for r in range(rounds):
+        for n in names[r % len(names):] + names[:r % len(names)]:
+            run, nbytes = entries[n]
+            time.sleep(SETTLE_SECONDS)
+            figures[n].append(gbps(nbytes, _batch_seconds(run, numbers[n])))
+    return {n: Measured(figures[n], warm[n]) for n in names}
 
 
-def gbps(nbytes, seconds):
-    return nbytes / seconds / 1e9
+# ---------------------------------------------------------------------------------------------
+# The ceiling
+
+@dataclass
+class Ceiling:
+    gbps: float  # the best median of the process: baselines and implementations
+    set_by: str
+    baseline_gbps: float  # the best baseline kernel's median
+    baseline_by: str
+    failures: list = field(default_factory=list)  # implementations clearly above every baseline
+
+
+def ceiling(measured, baselines):
+    """The ceiling of one size from {name: Measured} of one process, `baselines` naming the
+    baseline kernels among them. An implementation whose slowest round beats the best
+    baseline's fastest round (above it by more than the noise) is a baseline failure."""
+    if not any(b in measured for b in baselines):
+        raise ValueError("a ceiling needs at least one baseline kernel measured")
+    set_by = max(measured, key=lambda n: measured[n].median)
+    base_by = max((b for b in baselines if b in measured), key=lambda n: measured[n].median)
+    base_top = max(measured[base_by].gbps)
+    failures = [n for n in measured
+                if n not in baselines and min(measured[n].gbps) > base_top]
+    return Ceiling(measured[set_by].median, set_by, measured[base_by].median, base_by,
+                   failures)
+
+
+def percent_of_ceiling(measured, name):
+    """Per-round % of the ceiling for `name`: each round's figure over the best figure of
+    that same round across all entries, so never above 100."""
+    best = [max(round_) for round_ in zip(*(m.gbps for m in measured.values()))]
+    return [100 * g / b for g, b in zip(measured[name].gbps, best)]
 
 
 # tools/run/smoke.py sets this: one warm-up call and one round, to check that everything runs.
 QUICK = os.environ.get("ARRAY_OP_BENCH_QUICK") == "1"
 
-# glibc mallopt parameters (malloc.h)
+# ---------------------------------------------------------------------------------------------
+# glibc malloc mode
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 MALLOC_MODES = ["default", "keep_heap"]
@@ -137,7 +258,7 @@ def set_malloc_mode(mode):
     32 MB) with mmap and unmaps them on free, so every large output is page-faulted anew on
     every call. 'keep_heap': no mmap and no trimming, so freed blocks are reused (what
     MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=-1 in the environment would do).
-    Call before the arrays being timed are allocated; affects this process only."""
+    Call before the arrays being timed are allocated; affects this process only, for good."""
     if mode == "default":
         return
     if mode != "keep_heap":

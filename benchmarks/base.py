@@ -3,13 +3,14 @@
 
 A subclass declares `params`/`param_names` and a `prepare(*params)` staticmethod that returns
 a warmed-up zero-argument callable; its `time_*` method calls `self.run()` and nothing else.
-asv starts one process per parameter combination and calls `setup` before every sample
-(asv_runner 0.3.x: before every call), so the callable is built once per process and reused.
+asv starts one process per parameter combination and calls `setup` before every sample, so
+the callable is built once per process and reused (runner_compat.py: the same under 0.3.x).
 """
 import json
 import os
 from functools import lru_cache
 
+from . import runner_compat
 from .common import require_device
 from .slowdown import INJECT_VAR, with_extra_work
 
@@ -42,6 +43,8 @@ class Benchmark:
         raise NotImplementedError("a benchmark class must define prepare()")
 
     def setup(self, *params):
+        if runner_compat.REFUSAL:
+            raise NotImplementedError(runner_compat.REFUSAL)
         device = dict(zip(getattr(self, "param_names", []), params)).get("device")
         if device is not None:
             require_device(device)  # NotImplementedError = asv's skip, with the reason

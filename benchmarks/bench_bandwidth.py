@@ -1,85 +1,199 @@
-"""How close each sum and GELU gets to this machine's memory bandwidth (cpu).
+"""How close each sum and GELU gets to this machine's limits (cpu), every figure of a
+percentage measured in one process.
 
-`Bandwidth.track_gbps` is the machine's limit (see bandwidth.py); the other classes report an
-implementation's achieved GB/s and its percentage of the limit, both measured in one process,
-side by side. Bytes counted: a sum reads 4 bytes per element; a GELU reads 4 and writes 4,
-and is judged against copy, which moves the same traffic.
+Each class measures its whole table once, in `setup_cache` (one process): at every size, the
+baseline kernels and every implementation side by side, round after round (bandwidth.py). Its
+`track_` methods only read that table, so a percentage never mixes processes, and they return
+every round's figure as asv samples (`--record-samples` keeps them: the spread shows).
+- `ReadBandwidth`: sums against read kernels; bytes = 4 per element read.
+- `GeluBandwidth`: GELU against copy kernels (the same traffic: 4 bytes read, 4 written per
+  element), with glibc's default malloc and with the heap kept (`malloc`), and against its
+  own compute rate from cache, measured in the same process.
+- `GeluCompute`: the GELU's compute ceiling, elements per second on data that stays in L2
+  (no memory traffic to wait for), with one thread and with all.
+Each size is labelled by where its working set fits (caches.py): `track_` figures of a
+cache-resident size are cache bandwidth, not memory bandwidth.
 """
-from .bandwidth import (BASELINE_KERNELS, MALLOC_MODES, MMAP_THRESHOLD_MAX, SIZES,
-                        baseline_kernel, baseline_kernels, gbps, set_malloc_mode, side_by_side)
+import statistics
+from dataclasses import asdict
+from functools import partial
+
+from .bandwidth import (COPY_KERNELS, MALLOC_MODES, MMAP_THRESHOLD_MAX, READ_KERNELS,
+                        SIZES, baseline_kernel, ceiling, measure_side_by_side,
+                        percent_of_ceiling, set_malloc_mode)
+from .caches import cache_levels, residency
 from .common import normal_vector, uniform_vector
 from .impls import GELU_MODES, SUMS, prepare_gelu, prepare_sum
 
 PYTHON_SUMS = ("python_loop", "python_builtin")
 PYTHON_MAX_SIZE = 1_000_000  # ~70 ns per element: beyond this a round takes seconds
+COMPUTE_SIZE = 65_536  # 256 KB in + 256 KB out: in L2 on any x86 core of this kind
+COMPUTE_CASES = ["erf"] + GELU_MODES  # erf: the one transcendental of the exact GELU
 
 
-class Bandwidth:
-    params = [SIZES, BASELINE_KERNELS]
-    param_names = ["size", "kernel"]
-    unit = "GB/s"
-    timeout = 300
-
-    def setup(self, size, kernel):
-        self.run, self.nbytes = baseline_kernel(kernel, uniform_vector(size))
-
-    def track_gbps(self, size, kernel):
-        (seconds,) = side_by_side([self.run])
-        return gbps(self.nbytes, seconds)
+def _samples(values):
+    # asv reads {"samples", "number"} as a timing-style result: median shown, samples kept.
+    return {"samples": list(values), "number": 1}
 
 
-class SumBandwidth:
-    params = [SIZES, list(SUMS)]
-    param_names = ["size", "impl"]
-    timeout = 300
+def _table(measured, baselines, working_set):
+    found = ceiling(measured, baselines)
+    return {
+        "ceiling": asdict(found),
+        "working_set": working_set,
+        "residency": residency(working_set, cache_levels()),
+        "entries": {name: {"gbps": m.gbps, "percent": percent_of_ceiling(measured, name),
+                           "warm_up": asdict(m.warm_up)} for name, m in measured.items()},
+    }
 
-    def setup(self, size, impl):
+
+def _warm_up_calls(entry):
+    # Negative: the cap was hit before the calls became steady; the figure is flagged.
+    calls = entry["warm_up"]["calls"]
+    return calls if entry["warm_up"]["steady"] else -calls
+
+
+def read_table(size):
+    x = uniform_vector(size)
+    entries = {k: baseline_kernel(k, x) for k in READ_KERNELS}
+    for impl in SUMS:
         if impl in PYTHON_SUMS and size > PYTHON_MAX_SIZE:
-            raise NotImplementedError("python loops beyond 1M elements: see Sum.time_sum")
-        x = uniform_vector(size)
-        self.run = prepare_sum(impl, x)
-        self.nbytes = x.nbytes
-        self.x = x
+            continue
+        entries[impl] = (prepare_sum(impl, x), x.nbytes)
+    return _table(measure_side_by_side(entries), READ_KERNELS, x.nbytes)
 
-    def track_gbps(self, size, impl):
-        (seconds,) = side_by_side([self.run])
-        return gbps(self.nbytes, seconds)
+
+def compute_table(threads):
+    """{case: Measured} in elements per second (the 'gbps' field counts elements here) for
+    GELU and erf on COMPUTE_SIZE elements, with torch limited to `threads`."""
+    import torch
+
+    x = normal_vector(COMPUTE_SIZE)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        entries = {"erf": (partial(torch.special.erf, torch.from_numpy(x),
+                                   out=torch.empty(COMPUTE_SIZE)), COMPUTE_SIZE)}
+        for mode in GELU_MODES:
+            entries[mode] = (prepare_gelu(mode, x), COMPUTE_SIZE)
+        return measure_side_by_side(entries)
+    finally:
+        torch.set_num_threads(before)
+
+
+def compute_threads():
+    import torch
+
+    return {"1": 1, "all": torch.get_num_threads()}
+
+
+def gelu_table(size):
+    x = normal_vector(size)
+    entries = {k: baseline_kernel(k, x) for k in COPY_KERNELS}
+    for mode in GELU_MODES:
+        entries[mode] = (prepare_gelu(mode, x), 2 * x.nbytes)
+    return _table(measure_side_by_side(entries), COPY_KERNELS, 2 * x.nbytes)
+
+
+def _keep_heap_applies(size):
+    return 4 * size >= MMAP_THRESHOLD_MAX
+
+
+class ReadBandwidth:
+    params = [SIZES, READ_KERNELS + list(SUMS)]
+    param_names = ["size", "case"]
+    timeout = 900
+
+    def setup_cache(self):
+        return {size: read_table(size) for size in SIZES}
+
+    def setup(self, tables, size, case):
+        if case not in tables[size]["entries"]:
+            raise NotImplementedError("python loops beyond 1M elements: see Sum.time_sum")
+
+    def track_gbps(self, tables, size, case):
+        return _samples(tables[size]["entries"][case]["gbps"])
 
     track_gbps.unit = "GB/s"
 
-    def track_percent_of_read(self, size, impl):
-        baselines = baseline_kernels("read", self.x)
-        times = side_by_side([self.run, *(run for run, _ in baselines)])
-        limit = max(gbps(nbytes, t) for (_, nbytes), t in zip(baselines, times[1:]))
-        return 100 * gbps(self.nbytes, times[0]) / limit
+    def track_percent_of_ceiling(self, tables, size, case):
+        return _samples(tables[size]["entries"][case]["percent"])
 
-    track_percent_of_read.unit = "%"
+    track_percent_of_ceiling.unit = "%"
+
+    def track_warm_up_calls(self, tables, size, case):
+        return _warm_up_calls(tables[size]["entries"][case])
+
+    track_warm_up_calls.unit = "calls"
+
+
+def _gelu_mode_only(tables, size, case, malloc):
+    if case not in GELU_MODES:
+        raise NotImplementedError("a copy kernel has no compute rate")
 
 
 class GeluBandwidth:
-    params = [SIZES, GELU_MODES, MALLOC_MODES]
-    param_names = ["size", "mode", "malloc"]
-    timeout = 600
+    params = [SIZES, COPY_KERNELS + GELU_MODES, MALLOC_MODES]
+    param_names = ["size", "case", "malloc"]
+    timeout = 900
 
-    def setup(self, size, mode, malloc):
-        if malloc != "default" and 4 * size < MMAP_THRESHOLD_MAX:
+    def setup_cache(self):
+        # glibc's default first: keep_heap, once set, holds for the rest of the process.
+        tables = {"default": {size: gelu_table(size) for size in SIZES},
+                  "compute": {case: m.gbps for case, m in
+                              compute_table(compute_threads()["all"]).items()}}
+        try:
+            set_malloc_mode("keep_heap")
+        except NotImplementedError as exc:
+            tables["keep_heap"] = str(exc)
+            return tables
+        tables["keep_heap"] = {size: gelu_table(size) for size in SIZES
+                               if _keep_heap_applies(size)}
+        return tables
+
+    def setup(self, tables, size, case, malloc):
+        if isinstance(tables[malloc], str):
+            raise NotImplementedError(tables[malloc])
+        if size not in tables[malloc]:
             raise NotImplementedError("outputs below glibc's mmap threshold: same as default")
-        set_malloc_mode(malloc)  # before any array of this process is allocated
-        x = normal_vector(size)
-        self.run = prepare_gelu(mode, x)
-        self.nbytes = 2 * x.nbytes
-        self.x = x
 
-    def track_gbps(self, size, mode, malloc):
-        (seconds,) = side_by_side([self.run], rounds=3)
-        return gbps(self.nbytes, seconds)
+    def track_gbps(self, tables, size, case, malloc):
+        return _samples(tables[malloc][size]["entries"][case]["gbps"])
 
     track_gbps.unit = "GB/s"
 
-    def track_percent_of_copy(self, size, mode, malloc):
-        baselines = baseline_kernels("copy", self.x)
-        times = side_by_side([self.run, *(run for run, _ in baselines)], rounds=3)
-        limit = max(gbps(nbytes, t) for (_, nbytes), t in zip(baselines, times[1:]))
-        return 100 * gbps(self.nbytes, times[0]) / limit
+    def track_percent_of_copy(self, tables, size, case, malloc):
+        return _samples(tables[malloc][size]["entries"][case]["percent"])
 
     track_percent_of_copy.unit = "%"
+
+    def track_percent_of_compute(self, tables, size, case, malloc):
+        """Elements per second at `size` over the same mode's rate from cache (all threads):
+        near 100 %, the GELU is compute-bound; far below, memory or page faults hold it."""
+        per_second = [g / 8 for g in tables[malloc][size]["entries"][case]["gbps"]]  # Gelem/s
+        from_cache = statistics.median(tables["compute"][case])
+        return _samples(100 * p / from_cache for p in per_second)
+
+    track_percent_of_compute.unit = "%"
+    track_percent_of_compute.setup = _gelu_mode_only
+
+    def track_warm_up_calls(self, tables, size, case, malloc):
+        return _warm_up_calls(tables[malloc][size]["entries"][case])
+
+    track_warm_up_calls.unit = "calls"
+
+
+class GeluCompute:
+    params = [COMPUTE_CASES, ["1", "all"]]
+    param_names = ["case", "threads"]
+    timeout = 300
+
+    def setup_cache(self):
+        return {label: {case: m.gbps for case, m in compute_table(n).items()}
+                for label, n in compute_threads().items()}
+
+    def track_gelements_per_second(self, tables, case, threads):
+        return _samples(tables[threads][case])
+
+    track_gelements_per_second.unit = "Gelem/s"
+

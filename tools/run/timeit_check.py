@@ -1,29 +1,40 @@
 """Do asv's medians for sub-microsecond sums agree with an independent timeit?
 
 asv_runner 0.3.x times one call per sample whenever a benchmark has a setup hook, which
-inflates sub-microsecond timings; this suite pins 0.2.5 instead. This script is the proof:
-for the two smallest sizes it runs the numpy and numba sums through real asv (results go to
-a scratch folder, never to results/), then times the very same benchmark call with timeit in
-this interpreter, and prints both medians side by side.
+inflates sub-microsecond timings; the suite switches that off (benchmarks/runner_compat.py)
+and pins 0.2.5 in the environments it builds. This script is the proof, under whichever
+runner is installed (or, with --runner, a given release in an overlay environment): for the
+two smallest sizes it runs the numpy and numba sums through real asv (results go to a scratch
+folder, never to results/), then times the very same benchmark calls with timeit in this
+interpreter, round after round, so each asv median has a timeit median taken beside it.
 
-    python -m tools.run.timeit_check [--tolerance 0.10]
+The verdict is on the paired ratios asv/timeit of each case, not on one pair: a case agrees
+when every round's ratio lies within the tolerance, disagrees when every round's ratio lies
+outside it on the same side, and is inconclusive otherwise. With 5 rounds the range of the
+ratios covers their median with 94 % confidence (a sign test), so a noisy machine makes a
+case inconclusive, never wrongly agree or disagree.
 
-Exit status 1 if any case disagrees by more than the tolerance.
+    python -m tools.run.timeit_check [--rounds 5] [--tolerance 0.10] [--runner 0.3.2]
+
+Exit status 1 if any case disagrees (also inconclusive ones with --strict), 2 on bad setup.
 """
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import sysconfig
 import tempfile
 import timeit
 
-from benchmarks.bench_sum import Sum
-
-from .asv_config import head_commit, run_asv, scratch_config
+from .. import REPO_ROOT
 from ..results.rows import ResultsError, load_rows, result_files, unquote
+from .asv_config import head_commit, run_asv, scratch_config
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]
 BENCHMARK = "bench_sum.Sum.time_sum"
+CASES = [(size, impl) for size in SIZES for impl in IMPLS]
 
 
 def asv_medians(scratch):
@@ -42,12 +53,12 @@ def asv_medians(scratch):
     for row in load_rows(result_files(results_dir)[0], results_dir):
         if row.benchmark == BENCHMARK and unquote(row.params["device"]) == "cpu":
             key = (int(row.params["size"]), unquote(row.params["impl"]))
-            if key[0] in SIZES and key[1] in IMPLS:
+            if key in CASES:
                 medians[key] = row.value
     return medians
 
 
-def timeit_median(func, repeat=15):
+def timeit_median(func, repeat=7):
     """Median seconds per call over `repeat` samples of ~0.2 s, as timeit's CLI batches."""
     timer = timeit.Timer(func)
     number, _ = timer.autorange()
@@ -55,60 +66,130 @@ def timeit_median(func, repeat=15):
 
 
 def independent_medians():
-    """{(size, impl): (benchmark-call median, bare-operation median)} with timeit."""
+    """{(size, impl): benchmark-call median} with timeit alone."""
+    from benchmarks.bench_sum import Sum
+
     medians = {}
-    for size in SIZES:
-        for impl in IMPLS:
-            bench = Sum()
-            params = (size, impl, "cpu")
-            bench.setup(*params)
-            method = bench.time_sum
+    for size, impl in CASES:
+        bench = Sum()
+        params = (size, impl, "cpu")
+        bench.setup(*params)
+        method = bench.time_sum
 
-            def call():
-                # The call asv times, built as asv_runner builds it: `self.func(*param)` in a
-                # zero-argument function. Timed here by timeit alone: no asv calibration,
-                # setup hooks or benchmark process.
-                method(*params)
+        def call():
+            # The call asv times, built as asv_runner builds it: `self.func(*param)` in a
+            # zero-argument function. No asv calibration, setup hooks or benchmark process.
+            method(*params)
 
-            call = timeit_median(call)
-            # The operation alone, to show what the benchmark method itself adds.
-            bare = timeit_median(bench.run)
-            medians[size, impl] = (call, bare)
+        medians[size, impl] = timeit_median(call)
     return medians
+
+
+def verdict(ratios, tolerance):
+    """'agrees', 'disagrees' or 'inconclusive' for one case's paired asv/timeit ratios."""
+    low, high = min(ratios), max(ratios)
+    if 1 - tolerance <= low and high <= 1 + tolerance:
+        return "agrees"
+    if low > 1 + tolerance or high < 1 - tolerance:
+        return "disagrees"
+    return "inconclusive"
+
+
+def runner_python(version):
+    """An overlay environment: this environment's packages with asv_runner `version` first."""
+    home = os.path.join(REPO_ROOT, ".asv", f"runner-{version}")
+    python = os.path.join(home, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", home], check=True)
+        site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                               "['purelib'])"], capture_output=True, text=True, check=True)
+        with open(os.path.join(site.stdout.strip(), "base.pth"), "w") as f:
+            f.write(sysconfig.get_paths()["purelib"] + "\n")  # after its own site-packages
+        done = subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
+                               "--target", site.stdout.strip(), f"asv_runner=={version}"],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"cannot install asv_runner=={version}: "
+                               f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    return python
+
+
+def installed_runner():
+    from importlib import metadata
+
+    return metadata.version("asv_runner")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="asv runs, each followed by timeit of the same calls (default 5)")
     parser.add_argument("--tolerance", type=float, default=0.10,
                         help="largest accepted |asv/timeit - 1| (default 0.10)")
+    parser.add_argument("--runner", metavar="VERSION",
+                        help="run under this asv_runner release (an overlay environment in "
+                             ".asv/runner-VERSION, installed from the package index once)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 on inconclusive cases too")
     args = parser.parse_args(argv)
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2: one pair cannot tell a bias from noise")
 
-    print("running the cases through asv (scratch results) ...", flush=True)
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            asv = asv_medians(scratch)
-    except (RuntimeError, ResultsError) as exc:
-        print(f"timeit_check: {exc}", file=sys.stderr)
-        return 2
-    print("timing the same calls with timeit ...", flush=True)
-    own = independent_medians()
+    if args.runner and args.runner != installed_runner():
+        try:
+            python = runner_python(args.runner)
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            print(f"timeit_check: {exc}", file=sys.stderr)
+            return 2
+        rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+        i = rest.index("--runner") if "--runner" in rest else None
+        rest = rest[:i] + rest[i + 2:] if i is not None else \
+            [a for a in rest if not a.startswith("--runner=")]
+        return subprocess.run([python, "-m", "tools.run.timeit_check", *rest],
+                              cwd=REPO_ROOT).returncode
 
-    print(f"\n{'size':>6} {'impl':<20} {'asv median':>11} {'timeit':>11} {'asv/timeit':>10}"
-          f" {'bare op':>11}  verdict")
-    failures = 0
-    for size in SIZES:
-        for impl in IMPLS:
-            call, bare = own[size, impl]
-            measured = asv.get((size, impl), float("nan"))
-            ratio = measured / call
-            ok = abs(ratio - 1) <= args.tolerance
-            failures += not ok
-            print(f"{size:>6} {impl:<20} {measured * 1e9:>9.0f}ns {call * 1e9:>9.0f}ns"
-                  f" {ratio:>10.3f} {bare * 1e9:>9.0f}ns  {'ok' if ok else 'DISAGREES'}")
-    print(f"\n{failures} of {len(SIZES) * len(IMPLS)} cases outside ±{args.tolerance:.0%}."
-          " 'bare op' times the prepared callable alone: the difference to 'timeit' is the"
-          " cost of the benchmark method call, which asv and timeit both include.")
-    return 1 if failures else 0
+    print(f"asv_runner {installed_runner()}; {args.rounds} rounds of asv then timeit",
+          flush=True)
+    ratios = {case: [] for case in CASES}
+    asv_all = {case: [] for case in CASES}
+    own_all = {case: [] for case in CASES}
+    for round_ in range(1, args.rounds + 1):
+        print(f"round {round_}/{args.rounds}: asv ...", end=" ", flush=True)
+        try:
+            with tempfile.TemporaryDirectory() as scratch:
+                asv = asv_medians(scratch)
+        except (RuntimeError, ResultsError) as exc:
+            print(f"\ntimeit_check: {exc}", file=sys.stderr)
+            return 2
+        print("timeit ...", flush=True)
+        own = independent_medians()
+        for case in CASES:
+            if case not in asv:
+                print(f"timeit_check: asv recorded no result for {case} (skipped?)",
+                      file=sys.stderr)
+                return 2
+            asv_all[case].append(asv[case])
+            own_all[case].append(own[case])
+            ratios[case].append(asv[case] / own[case])
+
+    print(f"\n{'size':>6} {'impl':<20} {'asv median':>11} {'timeit':>11} "
+          f"{'asv/timeit: median [range]':>28}  verdict")
+    counts = {"agrees": 0, "disagrees": 0, "inconclusive": 0}
+    for case in CASES:
+        size, impl = case
+        found = verdict(ratios[case], args.tolerance)
+        counts[found] += 1
+        r = ratios[case]
+        print(f"{size:>6} {impl:<20} {statistics.median(asv_all[case]) * 1e9:>9.0f}ns "
+              f"{statistics.median(own_all[case]) * 1e9:>9.0f}ns "
+              f"{statistics.median(r):>10.3f} [{min(r):.3f}, {max(r):.3f}]"
+              f"{'':>3}  {found}")
+    print(f"\n{counts['agrees']} agree, {counts['disagrees']} disagree, "
+          f"{counts['inconclusive']} inconclusive (tolerance ±{args.tolerance:.0%}, "
+          f"{args.rounds} paired rounds).")
+    if counts["disagrees"] or (args.strict and counts["inconclusive"]):
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
