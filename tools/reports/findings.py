@@ -403,7 +403,8 @@ def plots(r, out_dir):
     if gelu:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for mode in ("eager", "compiled", "functional"):
-            pts = sorted((int(k[0]), v) for k, v in gelu.items() if k[1] == mode and k[2] == "cpu")
+            pts = sorted((int(k[0]), v) for k, v in gelu.items()
+                         if k[1] == mode and k[2] == "cpu" and k[3:] in ((), ("default",)))
             if pts:
                 ax.plot(*zip(*pts), marker="o", label=mode)
         ax.set(xscale="log", yscale="log", xlabel="elements (float32)", ylabel="time per call (s)")

@@ -43,7 +43,8 @@ def axis_table(index, device):
 
 def gelu_table(index, device):
     out = []
-    sizes = sorted({int(k[0]) for k in index.table("Gelu.time_gelu") if k[2] == device})
+    sizes = sorted({int(k[0]) for k in index.table("Gelu.time_gelu") if k[2] == device
+                    and k[3:] in ((), ("default",))})
     for size in sizes:
         t = gelu_times(index, size, device)
         out.append([str(size), fmt_time(t["eager"]), fmt_time(t["compiled"]),

@@ -54,7 +54,7 @@ FAMILIES = {
            r"'python_\w+', 'cpu'\)$",
     "AxisSum": r"^bench_axis_sum\.AxisSum\.time_axis_sum\('(1000x1000|10000x10000)', "
                r"'[CF]', '\w+', '\w+', 'cpu'\)$",
-    "Gelu": r"^bench_gelu\.Gelu\.time_gelu\((100000|10000000), '\w+', 'cpu'\)$",
+    "Gelu": r"^bench_gelu\.Gelu\.time_gelu\((100000|10000000), '\w+', 'cpu', 'default'\)$",
 }
 REPEAT = 7  # batches per case and round; their median is the unit of analysis
 
