@@ -23,6 +23,7 @@ for arg in "$@"; do
 done
 bash tools/setup_env.sh
 bash tools/setup_valgrind.sh
+bash tools/setup_likwid.sh
 if [ "$matrix" = 0 ]; then
     # Resumable, guarded, provenance recorded at run time: see tools/run/main_job.py.
     # --bench REGEX selects benchmarks (no report rebuilt); other flags: --help there.

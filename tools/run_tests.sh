@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash tools/setup_env.sh
 bash tools/setup_browser.sh
 bash tools/setup_valgrind.sh
+bash tools/setup_likwid.sh
 exec .venv/bin/python -m pytest -q "$@"

@@ -214,6 +214,22 @@ def phase_in_results(result, regex):
     return any(name.startswith(prefix) for name in read_json(result).get("results", {}))
 
 
+def likwid_step(machine, commit, fresh):
+    """likwid-bench's load and copy beside the suite's ceiling (tools/run/likwid_anchor.py);
+    resumable like a phase, and a missing likwid-bench is a note, not a failure."""
+    from .likwid_anchor import anchor_path
+
+    if os.path.exists(anchor_path(machine, commit)) and not fresh:
+        say(f"likwid-bench: skipped, already measured at {commit[:8]}")
+        return
+    if shutil.which("likwid-bench") is None:
+        say("likwid-bench: not installed (Debian: apt-get install likwid); no anchor this run")
+        return
+    say("likwid-bench: load and copy at the bandwidth sizes (the independent anchor)")
+    subprocess.run([sys.executable, "-m", "tools.run.likwid_anchor", "--machine", machine],
+                   cwd=REPO_ROOT)
+
+
 def run(args):
     conf = load_config()
     results_dir = os.path.join(REPO_ROOT, conf["results_dir"])
@@ -278,6 +294,8 @@ def run(args):
         say(f"resumed: {len(skipped)} phases measured before were skipped: "
             f"{', '.join(skipped)}")
 
+    if not args.bench and (not args.phases or re.search(args.phases, "likwid")):
+        likwid_step(machine, commit, args.fresh)
     after = record_provenance(python, record, dirty)  # refuses if the interpreter changed
     if os.path.exists(result):
         stamp_from_record(result, after)

@@ -19,6 +19,7 @@ import sys
 
 # No asv import at module level: matrix environments run this file to report themselves, and
 # asv is not installed there.
+from benchmarks.caches import cache_levels
 from benchmarks.common import usable_cores
 
 from .. import REPO_ROOT
@@ -54,6 +55,9 @@ def collect():
     info["cpu_model"] = cpu_model()
     info["cpu_isa"] = cpu_isa()
     info["cpu_affinity"] = str(usable_cores())
+    # Which sizes are cache-resident on this CPU (bench_bandwidth labels them from these).
+    info["cpu_caches"] = ", ".join(f"L{level} {size // 1024} KiB"
+                                   for level, size in cache_levels().items()) or "unknown"
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = str(torch.version.cuda)

@@ -1,0 +1,124 @@
+"""An independent anchor for the suite's bandwidth ceiling: likwid-bench's hand-written
+assembly `load` and `copy` kernels (Debian package `likwid`; no hardware counters needed) at
+the working-set sizes and thread counts of benchmarks/bench_bandwidth.py.
+
+    python -m tools.run.likwid_anchor [--machine NAME] [--repeat 3] [--seconds 0.5]
+
+Writes results/<machine>/likwid/<commit8>.json (sizes, kernel, threads, GB/s of each repeat,
+the likwid-bench version and the vector ISA used); `tools.reports.findings` prints it beside
+the ceiling. likwid counts bytes as the suite does: load = bytes read, copy = read + written.
+Exit status 2 with one line when likwid-bench is missing.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+
+from .. import REPO_ROOT
+from ..results.rows import ResultsError
+from ..results.sessions import write_json_atomic
+from .asv_config import head_commit
+
+# The suite's sizes (float32 elements): a sum reads 4 bytes each, a copy moves 8 (in + out).
+from benchmarks.bandwidth import SIZES  # noqa: E402
+
+KERNELS = {"load": 4, "copy": 8}  # working-set bytes per float32 element of the suite's case
+
+
+def isa_suffix(flags):
+    """The widest variant likwid has for this CPU: '_avx512', '_avx' or '_sse'."""
+    if "avx512f" in flags:
+        return "_avx512"
+    if "avx" in flags:
+        return "_avx"
+    return "_sse"
+
+
+def cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def parse_mbytes(output):
+    """MByte/s (10^6 bytes) from likwid-bench's report, or None."""
+    found = re.search(r"^MByte/s:\s+([0-9.]+)", output, re.M)
+    return float(found.group(1)) if found else None
+
+
+def working_set(kernel, size):
+    """likwid's -W size argument: the kernel's total working set in kB (10^3 bytes)."""
+    return f"{KERNELS[kernel] * size // 1000}kB"
+
+
+def run_one(test, size_arg, threads, seconds):
+    cmd = ["likwid-bench", "-t", test, "-W", f"N:{size_arg}:{threads}", "-s", f"{seconds}s"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    value = parse_mbytes(done.stdout)
+    if done.returncode or value is None:
+        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise RuntimeError(f"{' '.join(cmd)}: {last}")
+    return value / 1000  # GB/s
+
+
+def machine_name(explicit):
+    """The asv machine name the main job uses: ASV_MACHINE, else the host name."""
+    return explicit or os.environ.get("ASV_MACHINE") or socket.gethostname()
+
+
+def anchor_path(machine, commit):
+    return os.path.join(REPO_ROOT, "results", machine, "likwid", f"{commit[:8]}.json")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--machine", help="asv machine name (default: $ASV_MACHINE or the "
+                                          "host name, as the main job)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; best kept too")
+    parser.add_argument("--seconds", type=float, default=0.5, help="likwid-bench -s per run")
+    args = parser.parse_args(argv)
+    if shutil.which("likwid-bench") is None:
+        print("likwid_anchor: likwid-bench not found (Debian: apt-get install likwid)",
+              file=sys.stderr)
+        return 2
+    try:
+        machine = machine_name(args.machine)
+        commit = head_commit()
+    except ResultsError as exc:
+        print(f"likwid_anchor: {exc}", file=sys.stderr)
+        return 2
+    suffix = isa_suffix(cpu_flags())
+    version = subprocess.run(["likwid-bench", "-h"], capture_output=True, text=True).stdout
+    version = (re.search(r"Version\s+([0-9.]+)", version) or [None, "?"])[1]
+    threads = sorted({1, os.cpu_count() or 1})
+    rows = []
+    for size in SIZES:
+        for kernel in KERNELS:
+            for n in threads:
+                try:
+                    figures = [run_one(kernel + suffix, working_set(kernel, size), n,
+                                       args.seconds) for _ in range(args.repeat)]
+                except RuntimeError as exc:
+                    print(f"likwid_anchor: {exc}", file=sys.stderr)
+                    return 2
+                rows.append({"size": size, "kernel": kernel, "threads": n, "gbps": figures})
+                print(f"{size:>11,} {kernel:<5} {n} thread(s): best {max(figures):6.1f} GB/s "
+                      f"({', '.join(f'{g:.1f}' for g in figures)})", flush=True)
+    path = anchor_path(machine, commit)
+    write_json_atomic(path, {"likwid_version": version, "variant": suffix.lstrip("_"),
+                             "commit": commit, "rows": rows})
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
