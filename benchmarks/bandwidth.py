@@ -126,16 +126,18 @@ def steady_after(times, window=3, band=0.05, min_calls=4):
         last = times[end - window:end]
         mid = statistics.median(last)
         within = max(last) - min(last) <= band * mid
-        earlier_best = min(times[:end - window]) if end > window else float("inf")
+        earlier = sorted(times[:end - window])
+        # the second best: one lucky early reading must not hold the warm-up forever
+        earlier_best = earlier[min(1, len(earlier) - 1)] if earlier else float("inf")
         if within and mid <= earlier_best * (1 + band):
             return end - 1
     return None
 
 
 def warm_up(run, window=3, band=0.05, min_calls=4, max_calls=30, max_seconds=10.0,
-            min_batch_seconds=0.001):
+            min_batch_seconds=0.005):
     """Call `run` until steady (`steady_after` on the per-call time of each batch), at most
-    `max_calls` batches or `max_seconds`. A batch holds enough calls to last about 1 ms, so
+    `max_calls` batches or `max_seconds`. A batch holds enough calls to last about 5 ms, so
     a call of a few microseconds is judged on an average, not on one clock reading."""
     start = time.perf_counter()
     first = _batch_seconds(run, 1)  # compiles, page-faults: never part of the steady window

@@ -8,7 +8,8 @@ from tools.reports import findings
 from tools.results.rows import Row
 
 ENV = {"machine": "fixture", "cpu": "test cpu", "num_cpu": "2", "numpy": "2.4.6",
-       "numba": "0.68.1", "torch": "2.13.0", "torch_threads": "2", "numba_threads": "2"}
+       "numba": "0.68.1", "torch": "2.13.0", "torch_threads": "2", "numba_threads": "2",
+       "cpu_caches": "L1 48 KiB, L2 2048 KiB, L3 32768 KiB"}
 
 
 def row(benchmark, value, unit="seconds", **params):
@@ -45,19 +46,38 @@ def fixture_rows(numba_loop=8e-3, numpy_sum=2e-3, torch_c_rows=1e-3, torch_c_col
         for kind, n in (("packed", packed), ("scalar", scalar)):
             rows.append(row("bench_codegen.NumbaCodegen.track_float_add_instructions", n,
                             unit="instructions", impl=impl, add=kind))
-    for kernel, gb in (("read_numpy", 15.0), ("read_numba", 20.0), ("copy_numpy", 12.0),
-                       ("copy_numba", 14.0)):
-        rows.append(row("bench_bandwidth.Bandwidth.track_gbps", gb, unit="GB/s",
-                        size=250_000_000, kernel=kernel))
-    rows.append(row("bench_bandwidth.SumBandwidth.track_percent_of_read", 95.0, unit="%",
-                    size=250_000_000, impl="numba_prange"))
-    rows.append(row("bench_bandwidth.SumBandwidth.track_percent_of_read", 60.0, unit="%",
-                    size=250_000_000, impl="numpy_sum"))
-    for size, gb in ((10_000_000, 30.0), (250_000_000, 29.0)):
-        rows.append(row("bench_bandwidth.GeluBandwidth.track_gbps", gb, unit="GB/s", size=size,
-                        mode="functional", malloc="keep_heap"))
-    rows.append(row("bench_bandwidth.GeluBandwidth.track_percent_of_copy", 60.0, unit="%",
-                    size=250_000_000, mode="functional", malloc="keep_heap"))
+    # One process's rounds at 1 GB: the numba prange sum beats every read kernel in every
+    # round, so it sets the ceiling and is a baseline failure; numpy_sum sits at ~60 %.
+    big = 250_000_000
+    for case, rounds in (("read_int64_numpy", (15.0, 15.5, 14.8)),
+                         ("read_float32_numba_parallel", (20.0, 19.0, 19.5)),
+                         ("numba_prange", (22.0, 21.5, 21.0)), ("numpy_sum", (13.0, 13.2, 12.6))):
+        rows.append(Row("bench_bandwidth.ReadBandwidth.track_gbps", {"size": str(big),
+                        "case": repr(case)}, sorted(rounds)[1], "GB/s", "fixture", ENV,
+                        samples=rounds))
+        best = [max(t) for t in zip((15.0, 15.5, 14.8), (20.0, 19.0, 19.5), (22.0, 21.5, 21.0))]
+        percent = tuple(100 * g / b for g, b in zip(rounds, best))
+        rows.append(Row("bench_bandwidth.ReadBandwidth.track_percent_of_ceiling",
+                        {"size": str(big), "case": repr(case)}, sorted(percent)[1], "%",
+                        "fixture", ENV, samples=percent))
+    rows.append(row("bench_bandwidth.ReadBandwidth.track_warm_up_calls", -30, unit="calls",
+                    size=big, case="numpy_sum"))
+    for mode, malloc, t in (("eager", "keep_heap", 30e-3), ("compiled", "keep_heap", 12e-3),
+                            ("functional", "keep_heap", 9e-3)):
+        rows.append(row("bench_gelu.Gelu.time_gelu", t, size=size, mode=mode, device="cpu",
+                        malloc=malloc))
+    for case, threads, rate in (("compiled", "1", 0.6), ("compiled", "all", 1.0),
+                                ("erf", "1", 1.5), ("erf", "all", 2.5)):
+        rows.append(row("bench_bandwidth.GeluCompute.track_gelements_per_second", rate,
+                        unit="Gelem/s", case=case, threads=threads))
+    rows.append(row("bench_bandwidth.GeluBandwidth.track_percent_of_compute", 95.0, unit="%",
+                    size=big, case="compiled", malloc="keep_heap"))
+    rows.append(row("bench_bandwidth.GeluBandwidth.track_percent_of_copy", 30.0, unit="%",
+                    size=big, case="compiled", malloc="keep_heap"))
+    for impl, rep, rot in (("numpy_sum", 2e-3, 4e-3), ("torch_tensor", 1e-3, 2.5e-3)):
+        for data, t in (("repeated", rep), ("rotating", rot)):
+            rows.append(row("bench_sum.SumResidency.time_sum", t, size=size, impl=impl,
+                            data=data))
     return rows
 
 
@@ -80,12 +100,18 @@ def test_report_states_the_ratios_of_its_input(tmp_path):
     # GELU 60 ms vs 20 ms -> 3.00x, kernels 5 vs 1
     assert "(3.00x; seed 3.39x)" in _section(text, 5)
     assert "eager 5, compiled 1" in _section(text, 5)
-    # bandwidth: best sum 95 % of read (20 GB/s = best read kernel) meets the 90 % goal
-    assert "reads at 20.0 GB/s and copies at 14.0 GB/s" in text
-    assert "`numba_prange` at 95 % of read bandwidth: goal of 90 % met" in text
-    # GELU short of the goal, and as fast at 10M as at 250M: the report says compute limits it
-    assert "`functional / keep_heap` at 60 % of copy bandwidth: goal of 90 % not met" in text
-    assert "29.0 GB/s at 250,000,000 elements and 30.0 GB/s at 10M" in text
+    # bandwidth: the prange sum's median 21.5 GB/s beats every kernel in every round: it sets
+    # the ceiling, is named a baseline failure, and no share exceeds 100 %
+    assert "| 250,000,000 | 1,000.00 MB | memory | 21.5 | `numba_prange` | `numba_prange` |" \
+        in text
+    assert "| `numpy_sum` | 60 % (59-61) |" in text  # 13.0/22, 13.2/21.5, 12.6/21 per round
+    assert "`numpy_sum` at 250,000,000: warm-up hit its cap after 30 batches" in text
+    # fusion apart from the allocator: 3.00x with default malloc, 2.50x with the heap kept
+    assert "eager/compiled is **2.50x**" in text and "a factor of 1.20" in text
+    assert ("95 % of its own from-cache rate at 250,000,000 elements, moving 30 % of the copy "
+            "ceiling: compute-bound there") in text
+    # cold vs warm: numpy 2 ms repeated, 4 ms rotating -> 2.00x
+    assert "| `numpy_sum` | 2 ms | 20.0 | 4 ms | 10.0 | 2.00x |" in text
     for png in ("sum_time_vs_size.png", "rows_vs_cols.png", "gelu_modes.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
         assert f"]({png})" in text

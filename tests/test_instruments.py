@@ -1,0 +1,125 @@
+"""asv_runner compatibility, the timeit agreement verdict, the likwid-bench anchor and the
+cold/warm sums: each checked on inputs whose answer is known."""
+import math
+import os
+import shutil
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from benchmarks import runner_compat
+from tools.run import likwid_anchor, timeit_check
+
+
+def fake_runner(monkeypatch, version, with_switch):
+    time_module = types.ModuleType("asv_runner.benchmarks.time")
+
+    class TimeBenchmark:
+        pass
+
+    if with_switch:
+        TimeBenchmark._setup_isolates_timed_calls = True
+    time_module.TimeBenchmark = TimeBenchmark
+    package = types.ModuleType("asv_runner.benchmarks")
+    package.time = time_module
+    monkeypatch.setitem(sys.modules, "asv_runner.benchmarks", package)
+    monkeypatch.setitem(sys.modules, "asv_runner.benchmarks.time", time_module)
+    monkeypatch.setattr(runner_compat.metadata, "version", lambda name: version)
+    monkeypatch.setattr(runner_compat, "REFUSAL", None)
+    return TimeBenchmark
+
+
+def test_a_0_3_runner_batches_calls_as_timeit_does(monkeypatch):
+    cls = fake_runner(monkeypatch, "0.3.2", with_switch=True)
+    assert runner_compat.batch_like_timeit() is None
+    assert cls._setup_isolates_timed_calls is False and runner_compat.REFUSAL is None
+
+
+def test_a_runner_that_cannot_be_switched_is_refused_in_one_line(monkeypatch):
+    from benchmarks.bench_sum import Sum
+
+    fake_runner(monkeypatch, "0.4.0", with_switch=False)
+    reason = runner_compat.batch_like_timeit()
+    assert "asv_runner 0.4.0" in reason and "asv_runner==0.2.5" in reason
+    assert "\n" not in reason
+    with pytest.raises(NotImplementedError, match="asv_runner 0.4.0"):
+        Sum().setup(100, "numpy_sum", "cpu")  # asv's skip, with the reason
+
+
+def test_a_0_2_runner_is_left_alone(monkeypatch):
+    cls = fake_runner(monkeypatch, "0.2.5", with_switch=True)
+    assert runner_compat.batch_like_timeit() is None
+    assert cls._setup_isolates_timed_calls is True
+
+
+@pytest.mark.parametrize("ratios, expected", [
+    ([1.02, 0.97, 1.05, 1.01, 0.99], "agrees"),
+    ([1.6, 1.8, 1.7, 1.9, 1.75], "disagrees"),  # asv_runner 0.3.x's bias at size 100
+    ([0.8, 0.85, 0.7, 0.88, 0.75], "disagrees"),
+    ([1.02, 1.15, 0.97, 1.04, 1.0], "inconclusive"),  # one noisy round: not a failure
+    ([1.2, 1.3, 1.05, 1.4, 1.25], "inconclusive"),  # not every round outside either
+])
+def test_timeit_verdict_on_paired_ratios(ratios, expected):
+    assert timeit_check.verdict(ratios, 0.10) == expected
+
+
+def test_timeit_check_needs_rounds_to_pair(capsys):
+    with pytest.raises(SystemExit):
+        timeit_check.main(["--rounds", "1"])
+    assert "at least 2" in capsys.readouterr().err
+
+
+LIKWID_OUTPUT = """\
+Cycles:			4832273222
+Time:			1.858614e+00 sec
+Iterations:		1024
+Data volume (Byte):	40960000000
+MByte/s:		22037.93
+Cycles per update:	0.943803
+"""
+
+
+def test_likwid_report_parsing_and_sizes():
+    assert likwid_anchor.parse_mbytes(LIKWID_OUTPUT) == 22037.93
+    assert likwid_anchor.parse_mbytes("no figures") is None
+    # a sum of 10M float32 reads 40 MB; a copy of it moves 80 MB (in + out)
+    assert likwid_anchor.working_set("load", 10_000_000) == "40000kB"
+    assert likwid_anchor.working_set("copy", 10_000_000) == "80000kB"
+    assert likwid_anchor.isa_suffix({"avx512f", "avx2", "avx"}) == "_avx512"
+    assert likwid_anchor.isa_suffix({"avx2", "avx"}) == "_avx"
+    assert likwid_anchor.isa_suffix(set()) == "_sse"
+
+
+def test_likwid_bench_runs_here():
+    if shutil.which("likwid-bench") is None:
+        if os.environ.get("REQUIRE_LIKWID") == "1":
+            pytest.fail("likwid-bench missing although REQUIRE_LIKWID=1")
+        pytest.skip("likwid-bench not installed (tools/setup_likwid.sh)")
+    suffix = likwid_anchor.isa_suffix(likwid_anchor.cpu_flags())
+    gbps = likwid_anchor.run_one("load" + suffix, "4000kB", 1, 0.1)
+    assert 0.5 < gbps < 2000  # a real figure, in GB/s
+
+
+@pytest.mark.parametrize("impl", ["numpy_sum", "numba_loop", "torch_tensor"])
+def test_rotating_sums_sum_the_same_values(impl, monkeypatch):
+    from benchmarks import bench_sum
+    from benchmarks.common import uniform_vector
+
+    # a small last-level cache, so the test allocates few copies
+    monkeypatch.setattr(bench_sum, "cache_levels", lambda: {3: 80_000_000})
+    size = 10_000_000
+    exact = math.fsum(uniform_vector(size).astype(np.float64))  # the float64 reference
+    run = bench_sum.SumResidency.prepare(size, impl, "rotating")
+    for _ in range(3):  # three different copies, one after another
+        assert abs(float(run()) - exact) <= 1e-5 * exact
+
+
+def test_keep_heap_applies_to_large_cpu_outputs_only():
+    from benchmarks.bench_gelu import Gelu
+
+    with pytest.raises(NotImplementedError, match="mmap threshold"):
+        Gelu.prepare(1_000, "eager", "cpu", "keep_heap")
+    with pytest.raises(NotImplementedError, match="cpu only"):
+        Gelu.prepare(10_000_000, "eager", "cuda", "keep_heap")
