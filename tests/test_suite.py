@@ -73,7 +73,7 @@ def _snapshot(folder):
 SMOKE_SUBSET = (
     r"^bench_sum\.Sum\.time_sum\((100|10000000), '(numpy_sum|numba_loop)', '(cpu|cuda)'\)$"
     r"|^bench_axis_sum\.AxisSum\.time_axis_sum\('100x100', 'C', '(rows|cols)', 'torch', 'cpu'\)$"
-    r"|^bench_gelu\.Gelu\.time_gelu\(1000, '(eager|compiled)', 'cpu'\)$"
+    r"|^bench_gelu\.Gelu\.time_gelu\(1000, '(eager|compiled)', 'cpu', 'default'\)$"
     r"|^bench_provenance\."
 )
 
@@ -97,7 +97,7 @@ def test_smoke_run_measures_the_subset_and_publishes(smoke_run):
     }
     assert ("time_sum", "100", "numpy_sum", "cpu") in measured
     assert ("time_sum", "10000000", "numba_loop", "cpu") in measured
-    assert ("time_gelu", "1000", "compiled", "cpu") in measured
+    assert ("time_gelu", "1000", "compiled", "cpu", "default") in measured
     assert ("time_axis_sum", "100x100", "C", "cols", "torch", "cpu") in measured
     assert ("track_torch_threads",) in measured
     # cpu-only impls on cuda are skipped (nan), not failed.
