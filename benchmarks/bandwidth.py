@@ -198,7 +198,8 @@ def measure_side_by_side(entries, rounds=5):
     if QUICK:
         rounds = 1
     names = list(entries)
-    warm = {n: warm_up(entries[n][0], min_calls=1 if QUICK else 4) for n in names}
+    warm = {n: warm_up(entries[n][0], window=1, min_calls=1) if QUICK else warm_up(entries[n][0])
+            for n in names}
     numbers = {n: calls_per_batch(entries[n][0]) for n in names}
     figures = {n: [] for n in names}
     for r in range(rounds):
@@ -243,8 +244,13 @@ def percent_of_ceiling(measured, name):
     return [100 * g / b for g, b in zip(measured[name].gbps, best)]
 
 
-# tools/run/smoke.py sets this: one warm-up call and one round, to check that everything runs.
+# tools/run/smoke.py sets this: one warm-up batch, one round and the two smallest sizes, to
+# check that everything runs.
 QUICK = os.environ.get("ARRAY_OP_BENCH_QUICK") == "1"
+
+
+def table_sizes():
+    return SIZES[:2] if QUICK else SIZES
 
 # ---------------------------------------------------------------------------------------------
 # glibc malloc mode

@@ -20,7 +20,7 @@ from functools import partial
 
 from .bandwidth import (COPY_KERNELS, MALLOC_MODES, MMAP_THRESHOLD_MAX, READ_KERNELS,
                         SIZES, baseline_kernel, ceiling, measure_side_by_side,
-                        percent_of_ceiling, set_malloc_mode)
+                        percent_of_ceiling, set_malloc_mode, table_sizes)
 from .caches import cache_levels, residency
 from .common import normal_vector, uniform_vector
 from .impls import GELU_MODES, SUMS, prepare_gelu, prepare_sum
@@ -105,9 +105,11 @@ class ReadBandwidth:
     timeout = 900
 
     def setup_cache(self):
-        return {size: read_table(size) for size in SIZES}
+        return {size: read_table(size) for size in table_sizes()}
 
     def setup(self, tables, size, case):
+        if size not in tables:
+            raise NotImplementedError("a quick run measures the two smallest sizes only")
         if case not in tables[size]["entries"]:
             raise NotImplementedError("python loops beyond 1M elements: see Sum.time_sum")
 
@@ -139,7 +141,7 @@ class GeluBandwidth:
 
     def setup_cache(self):
         # glibc's default first: keep_heap, once set, holds for the rest of the process.
-        tables = {"default": {size: gelu_table(size) for size in SIZES},
+        tables = {"default": {size: gelu_table(size) for size in table_sizes()},
                   "compute": {case: m.gbps for case, m in
                               compute_table(compute_threads()["all"]).items()}}
         try:
@@ -147,7 +149,7 @@ class GeluBandwidth:
         except NotImplementedError as exc:
             tables["keep_heap"] = str(exc)
             return tables
-        tables["keep_heap"] = {size: gelu_table(size) for size in SIZES
+        tables["keep_heap"] = {size: gelu_table(size) for size in table_sizes()
                                if _keep_heap_applies(size)}
         return tables
 
