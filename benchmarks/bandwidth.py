@@ -134,7 +134,7 @@ def steady_after(times, window=3, band=0.05, min_calls=4):
     return None
 
 
-def warm_up(run, window=3, band=0.05, min_calls=4, max_calls=30, max_seconds=10.0,
+def warm_up(run, window=3, band=0.10, min_calls=4, max_calls=30, max_seconds=20.0,
             min_batch_seconds=0.005):
     """Call `run` until steady (`steady_after` on the per-call time of each batch), at most
     `max_calls` batches or `max_seconds`. A batch holds enough calls to last about 5 ms, so

@@ -173,3 +173,15 @@ def test_a_dropped_stamp_is_read_back_from_the_record(tmp_path):
     (folder / name).write_text(json.dumps({"params": {"machine": "m"}}))  # stamp dropped
     (folder / "provenance" / name).write_text(json.dumps({"numba": "0.68.1", "machine": "x"}))
     assert recorded_params(str(folder / name)) == {"numba": "0.68.1", "machine": "m"}
+
+
+def test_snapshots_of_files_outside_the_checkout_stay_under_asv():
+    from tools import REPO_ROOT
+    from tools.run.main_job import snapshot_path
+
+    # ~/.asv-machine.json once landed beside the checkout (a relative '../../root/...')
+    outside = snapshot_path("/root/.asv-machine.json")
+    inside = snapshot_path(os.path.join(REPO_ROOT, "results", "m", "x.json"))
+    snapshots = os.path.join(REPO_ROOT, ".asv", "snapshots")
+    assert outside == os.path.join(snapshots, "_outside", "root", ".asv-machine.json")
+    assert inside == os.path.join(snapshots, "results", "m", "x.json")

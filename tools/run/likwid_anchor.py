@@ -6,7 +6,8 @@ the working-set sizes and thread counts of benchmarks/bench_bandwidth.py.
 
 Writes results/<machine>/likwid/<commit8>.json (sizes, kernel, threads, GB/s of each repeat,
 the likwid-bench version and the vector ISA used); `tools.reports.findings` prints it beside
-the ceiling. likwid counts bytes as the suite does: load = bytes read, copy = read + written.
+the ceiling. likwid counts bytes as the suite does: load = bytes read, copy and copy_mem (non-temporal
+stores) = read + written.
 Exit status 2 with one line when likwid-bench is missing.
 """
 import argparse
@@ -26,7 +27,10 @@ from .asv_config import head_commit
 # The suite's sizes (float32 elements): a sum reads 4 bytes each, a copy moves 8 (in + out).
 from benchmarks.bandwidth import SIZES  # noqa: E402
 
-KERNELS = {"load": 4, "copy": 8}  # working-set bytes per float32 element of the suite's case
+# Working-set bytes per float32 element of the suite's case. copy_mem stores with non-temporal
+# instructions (no read-for-ownership of the destination), as glibc's memcpy does for large
+# copies: the fair anchor for a copy from memory; copy's ordinary stores also read dst first.
+KERNELS = {"load": 4, "copy": 8, "copy_mem": 8}
 
 
 def isa_suffix(flags):

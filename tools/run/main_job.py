@@ -97,7 +97,13 @@ def parses(path):
 
 
 def snapshot_path(path):
-    return os.path.join(REPO_ROOT, ".asv", "snapshots", os.path.relpath(path, REPO_ROOT))
+    """Where the copy of `path` lives: under .asv/snapshots/, also for a file outside the
+    checkout (~/.asv-machine.json), which a relative path would have put beside it."""
+    path = os.path.abspath(path)
+    inside = os.path.commonpath([path, REPO_ROOT]) == REPO_ROOT
+    rel = os.path.relpath(path, REPO_ROOT) if inside else os.path.join("_outside",
+                                                                        path.lstrip(os.sep))
+    return os.path.join(REPO_ROOT, ".asv", "snapshots", rel)
 
 
 def take_snapshots(paths):
