@@ -9,8 +9,8 @@ every round's figure as asv samples (`--record-samples` keeps them: the spread s
 - `GeluBandwidth`: GELU against copy kernels (the same traffic: 4 bytes read, 4 written per
   element), with glibc's default malloc and with the heap kept (`malloc`), and against its
   own compute rate from cache, measured in the same process.
-- `GeluCompute`: the GELU's compute ceiling, elements per second on data that stays in cache
-  (no memory traffic to wait for), with one thread and with all.
+- `GeluCompute`: the GELU's compute ceiling, the marginal elements per second on data that
+  stays in cache (no memory traffic to wait for), with one thread and with all.
 Each size is labelled by where its working set fits (caches.py): `track_` figures of a
 cache-resident size are cache bandwidth, not memory bandwidth.
 """
@@ -27,10 +27,11 @@ from .impls import GELU_MODES, SUMS, prepare_gelu, prepare_sum
 
 PYTHON_SUMS = ("python_loop", "python_builtin")
 PYTHON_MAX_SIZE = 1_000_000  # ~70 ns per element: beyond this a round takes seconds
-# 1 MB in + 1 MB out: in cache on any CPU of this kind (L2 per core, or L3), and large enough
-# that torch.compile's per-call guards (~15 us) stay small beside the work (65,536 elements
-# read 25 % below the compiled GELU's rate at 1 GB: the overhead, not the arithmetic).
-COMPUTE_SIZE = 262_144
+# The compute rate is the marginal one between two sizes whose working sets stay in cache on
+# any CPU of this kind (2 MB and 8 MB: L2 or L3), so a fixed per-call cost (torch.compile's
+# guards, ~15 us; thread wake-up) cancels: one size alone read the compiled GELU 13-25 %
+# below its own rate at 1 GB, which made the "ceiling" no ceiling.
+COMPUTE_SIZES = (262_144, 1_048_576)
 COMPUTE_CASES = ["erf"] + GELU_MODES  # erf: the one transcendental of the exact GELU
 
 
@@ -66,22 +67,39 @@ def read_table(size):
     return _table(measure_side_by_side(entries), READ_KERNELS, x.nbytes)
 
 
+def marginal_rates(small, large, n_small, n_large):
+    """Per-round (n_large - n_small) / (t_large - t_small) in 10^9 elements per second, from
+    two Measured whose 'gbps' count 10^9 elements per second; rounds where noise made the
+    larger call no slower are left out."""
+    rates = []
+    for g_small, g_large in zip(small.gbps, large.gbps):
+        extra = n_large / g_large - n_small / g_small  # nanoseconds
+        if extra > 0:
+            rates.append((n_large - n_small) / extra)
+    return rates
+
+
 def compute_table(threads):
-    """{case: Measured} in elements per second (the 'gbps' field counts elements here) for
-    GELU and erf on COMPUTE_SIZE elements, with torch limited to `threads`."""
+    """{case: [Gelem/s per round]}: the marginal rate of erf and each GELU mode on data in
+    cache (COMPUTE_SIZES), with torch limited to `threads`."""
     import torch
 
-    x = normal_vector(COMPUTE_SIZE)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        entries = {"erf": (partial(torch.special.erf, torch.from_numpy(x),
-                                   out=torch.empty(COMPUTE_SIZE)), COMPUTE_SIZE)}
-        for mode in GELU_MODES:
-            entries[mode] = (prepare_gelu(mode, x), COMPUTE_SIZE)
-        return measure_side_by_side(entries)
+        entries = {}
+        for n in COMPUTE_SIZES:
+            x = normal_vector(n)
+            entries["erf", n] = (partial(torch.special.erf, torch.from_numpy(x),
+                                         out=torch.empty(n)), n)
+            for mode in GELU_MODES:
+                entries[mode, n] = (prepare_gelu(mode, x), n)
+        measured = measure_side_by_side(entries)
     finally:
         torch.set_num_threads(before)
+    small, large = COMPUTE_SIZES
+    return {case: marginal_rates(measured[case, small], measured[case, large], small, large)
+            for case in COMPUTE_CASES}
 
 
 def compute_threads():
@@ -145,8 +163,7 @@ class GeluBandwidth:
     def setup_cache(self):
         # glibc's default first: keep_heap, once set, holds for the rest of the process.
         tables = {"default": {size: gelu_table(size) for size in table_sizes()},
-                  "compute": {case: m.gbps for case, m in
-                              compute_table(compute_threads()["all"]).items()}}
+                  "compute": compute_table(compute_threads()["all"])}
         try:
             set_malloc_mode("keep_heap")
         except NotImplementedError as exc:
@@ -194,8 +211,7 @@ class GeluCompute:
     timeout = 300
 
     def setup_cache(self):
-        return {label: {case: m.gbps for case, m in compute_table(n).items()}
-                for label, n in compute_threads().items()}
+        return {label: compute_table(n) for label, n in compute_threads().items()}
 
     def track_gelements_per_second(self, tables, case, threads):
         return _samples(tables[threads][case])

@@ -182,3 +182,16 @@ def test_profiler_counts_what_runs_not_what_is_called():
     assert bench_codegen.profiled_kernels(lambda t: (t + 1) * 2, x) == 2
     assert bench_codegen.profiled_kernels(lambda t: torch.empty_like(t).view(-1), x) == 0
     assert bench_codegen.profiled_kernels(lambda t: t.sum() * 3, x) == 1  # the sum reads x
+
+
+def test_the_compute_rate_is_marginal_so_a_fixed_cost_per_call_cancels():
+    from benchmarks.bench_bandwidth import marginal_rates
+
+    # 1000 elements cost 10 us fixed + 1 ns each: 11 us; 5000 elements: 15 us
+    small = _measured(1000 / 11_000, 1000 / 11_000)  # 10^9 elements per second
+    large = _measured(5000 / 15_000, 5000 / 14_000)  # second round: noise made it faster
+    rates = marginal_rates(small, large, 1000, 5000)
+    assert rates[0] == pytest.approx(1.0)  # 1 element per ns: the fixed 10 us is gone
+    assert rates[1] == pytest.approx(4000 / 3000)
+    # a round where the large call was no slower is left out, never a negative rate
+    assert marginal_rates(_measured(0.1), _measured(1.0), 1000, 5000) == []

@@ -262,14 +262,15 @@ def gelu_compute_reading(r):
         reading = (f" The compiled GELU runs at {compiled:.0f} % of its own from-cache rate at "
                    f"{big:,} elements, moving {_pct(compiled_copy)} of the copy ceiling: ")
         if compiled > 110:
-            reading += ("faster than from cache, so the cache figure is no ceiling here "
-                        "(per-call overhead at the small size): no verdict on what bounds it.")
+            reading += ("faster than from cache, so the cache figure is no ceiling here: no "
+                        "verdict on what bounds it.")
         elif compiled >= 80:
             reading += "compute-bound there: arithmetic, not memory, limits it."
         else:
             reading += "not compute-bound there: memory traffic or page faults hold it back."
-    return ("**Compute ceiling.** Elements per second (10^9) on 262,144 elements that stay in "
-            "cache (`GeluCompute`, no memory traffic to wait for), and at the largest size the "
+    return ("**Compute ceiling.** Elements per second (10^9) on data that stays in cache: the "
+            "marginal rate between 262,144 and 1,048,576 elements, so a fixed cost per call "
+            "cancels (`GeluCompute`, no memory traffic to wait for), and at the largest size the "
             f"share of that rate and of the copy ceiling (`GeluBandwidth`, malloc={malloc}):"
             f"{reading}\n\n"
             + render(["case", "Gelem/s, 1 thread", "Gelem/s, all threads",
