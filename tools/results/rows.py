@@ -129,21 +129,27 @@ def load_results(path):
 
 
 def load_rows(path, results_dir):
-    """All rows of one result file."""
+    """All rows of one result file: every benchmark the suite still defines, whatever version
+    of its code measured it (asv's own reader drops results of an older version: a change to
+    a shared `setup` would hide every earlier run). Values are read with the parameters stored
+    beside them; a benchmark that gained a parameter since (appended last, as Gelu's malloc)
+    names the older rows' values with the leading parameter names."""
     info = _benchmark_info(results_dir)
     results = load_results(path)
     rows = []
-    for name in results.get_result_keys(info):
+    for name in sorted(k for k in results.get_all_result_keys() if k in info):
         bench = info[name]
-        values = results.get_result_value(name, bench["params"])
-        stats = results.get_result_stats(name, bench["params"])
-        samples = results.get_result_samples(name, bench["params"])
-        combos = itertools.product(*bench["params"]) if bench["params"] else [()]
+        params = results.get_result_params(name)
+        names = bench["param_names"][:len(params)]
+        values = results.get_result_value(name, params)
+        stats = results.get_result_stats(name, params)
+        samples = results.get_result_samples(name, params)
+        combos = itertools.product(*params) if params else [()]
         for combo, value, stat, sample in zip(combos, values, stats, samples):
             rows.append(
                 Row(
                     benchmark=current_name(name),
-                    params=dict(zip(bench["param_names"], combo)),
+                    params=dict(zip(names, combo)),
                     value=float("nan") if value is None else float(value),
                     unit=bench.get("unit", ""),
                     env_name=results.env_name,

@@ -5,7 +5,13 @@ asv writes every JSON file it keeps (result files, benchmarks.json, the machine 
 killed in between leaves a truncated file, and a truncated result file loses every run merged
 into it. Here asv's `util.write_json` writes a temporary file beside the target with asv's
 own serialisation, flushes it to disk and renames it over the target, so a kill at any moment
-leaves the old file or the new one. Everything else is asv unchanged.
+leaves the old file or the new one.
+
+For `publish` only, results measured by an older version of a benchmark's code stay on the
+dashboard: asv hides every result whose stored code hash differs from the current one, so one
+edit of a shared `setup` (or a refactor that moved it) would hide every earlier run, the release
+matrix included. Each result file's provenance stamp says what measured it. Everything else is
+asv unchanged.
 """
 import os
 import sys
@@ -23,11 +29,20 @@ def atomic(write_json):
     return write_json_atomic
 
 
+def every_version(results, benchmarks):
+    """Results.get_result_keys without the version filter: every stored benchmark that the
+    suite still defines."""
+    return {key for key in results.get_all_result_keys() if key in benchmarks}
+
+
 def main():
     from asv import util
     from asv.main import main as asv_main
+    from asv.results import Results
 
     util.write_json = atomic(util.write_json)
+    if sys.argv[1:2] == ["publish"]:
+        Results.get_result_keys = every_version
     sys.argv[0] = "asv"
     asv_main()
 
