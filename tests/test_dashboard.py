@@ -160,3 +160,19 @@ def test_releases_are_drawn_side_by_side(site, tmp_path):
         assert s["xs"] and all(x is not None for x in s["xs"]), s["label"]
     first_bars = sorted(s["xs"][0] for s in series)
     assert len(set(first_bars)) == len(series), first_bars
+
+
+def test_the_regressions_page_lists_no_higher_is_better_tracks(site):
+    """asv's published regressions, read back: no bandwidth, provenance or codegen figure (GB/s
+    and % are higher-is-better, which asv reads the wrong way round), and no timing step that
+    run-to-run drift on one machine would produce (asv.conf.json's thresholds)."""
+    _, html = site
+    with open(os.path.join(html, "regressions.json")) as f:
+        listed = json.load(f)["regressions"]
+    names = [entry[0] for entry in listed]
+    assert not [n for n in names if n.split(".")[0] in
+                ("bench_bandwidth", "bench_provenance", "bench_codegen")], names
+    for entry in listed:  # whatever is listed is a step beyond the drift threshold
+        for _, _, before, after in entry[-1]:
+            if ".time_" in entry[0]:
+                assert max(before, after) / min(before, after) > 1.65, entry[0]
