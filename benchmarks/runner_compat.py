@@ -1,17 +1,20 @@
-"""Honest timings under asv_runner 0.3.x as well as 0.2.5.
+"""asv_runner 0.3.x: refused by default, with one line; batched as timeit does on request.
 
 asv_runner 0.3.x (asv#966) re-runs a benchmark's `setup` before every timed call and times
 one call per sample whenever a benchmark has a setup hook: sub-microsecond sums then read
 1.6-1.9x slow. The suite's `setup` hooks only look up a callable prepared once per process
-(base.py), so no timed call depends on fresh set-up state; the runner's own opt-out for that
-case (`_setup_isolates_timed_calls`, which its timeraw benchmarks use) is switched off here
-for this suite's processes, and timing is timeit's batching again, as under 0.2.5.
-`tools.run.timeit_check --runner 0.3.2` checks the agreement against an independent timeit.
-A 0.3+ runner without that switch is refused: every timed case skips with REFUSAL.
+(base.py), so no timed call depends on fresh set-up state, and the runner's own opt-out for
+that case (`_setup_isolates_timed_calls`, which its timeraw benchmarks use) can be switched
+off. Measured with it off (`tools.run.timeit_check --runner 0.3.2`, 5 paired rounds), the
+~250 ns calls still read 7-13 % above an independent timeit (0.2.5: within 5 %), for a reason
+not found: so by default every timed case skips with REFUSAL, and ARRAY_OP_BENCH_RUNNER_03=1
+runs under 0.3.x with the switch off, accepting that residual.
 """
+import os
 from importlib import metadata
 
 REFUSAL = None  # the one line every timed benchmark skips with, or None
+ACCEPT_VAR = "ARRAY_OP_BENCH_RUNNER_03"
 
 
 def _major_minor(version):
@@ -33,6 +36,11 @@ def batch_like_timeit():
     if not hasattr(timer_class, "_setup_isolates_timed_calls"):
         REFUSAL = (f"asv_runner {version} times one call per sample when a benchmark has "
                    "setup, and this suite cannot switch that off: install asv_runner==0.2.5")
+        return REFUSAL
+    if os.environ.get(ACCEPT_VAR) != "1":
+        REFUSAL = (f"asv_runner {version} reads calls of ~250 ns 7-13 % slow even with its "
+                   "per-call setup off: install asv_runner==0.2.5 (or set "
+                   f"{ACCEPT_VAR}=1 to accept that)")
         return REFUSAL
     timer_class._setup_isolates_timed_calls = False
     return None

@@ -31,8 +31,14 @@ def fake_runner(monkeypatch, version, with_switch):
     return TimeBenchmark
 
 
-def test_a_0_3_runner_batches_calls_as_timeit_does(monkeypatch):
+def test_a_0_3_runner_is_refused_unless_its_residual_is_accepted(monkeypatch):
     cls = fake_runner(monkeypatch, "0.3.2", with_switch=True)
+    monkeypatch.delenv(runner_compat.ACCEPT_VAR, raising=False)
+    reason = runner_compat.batch_like_timeit()
+    assert "asv_runner 0.3.2" in reason and "asv_runner==0.2.5" in reason
+    assert cls._setup_isolates_timed_calls is True  # left as it was
+    monkeypatch.setenv(runner_compat.ACCEPT_VAR, "1")
+    monkeypatch.setattr(runner_compat, "REFUSAL", None)
     assert runner_compat.batch_like_timeit() is None
     assert cls._setup_isolates_timed_calls is False and runner_compat.REFUSAL is None
 
