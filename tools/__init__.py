@@ -4,6 +4,7 @@
     tools.reports    analysis and reports: tables, seed claims, release comparisons
     tools.run        running the suite: phases, smoke run, matrix environments, provenance
     tools.dashboard  publishing the offline dashboard
+    tools.history    release histories: the release ledger, interleaved runs, their pages
 
 `python -m tools` lists every command with a line each.
 """
@@ -12,4 +13,4 @@ import os
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Lowest first: a module may import from its own layer and the ones before it, never after.
-LAYERS = ["results", "reports", "run", "dashboard"]
+LAYERS = ["results", "reports", "run", "dashboard", "history"]
