@@ -13,7 +13,8 @@ parameter on the x-axis) draw only one series: releases could not be seen side b
     python -m tools.dashboard.publish --no-asv         # only vendor an already published html dir
 
 If report/findings.md exists (tools/reports/findings.py), it is rendered to html/findings/ and linked
-from the dashboard's navigation bar.
+from the dashboard's navigation bar. Every release history with results is published into
+html/history/NAME/ and linked from there too (tools/dashboard/history_pages.py).
 
 Serve the result with `python -m asv preview` or any static server (not file://).
 """
@@ -258,6 +259,8 @@ def main(argv=None):
                         help="findings report folder to include (default: report/)")
     parser.add_argument("--no-asv", action="store_true",
                         help="do not run asv publish; only vendor the published html dir")
+    parser.add_argument("--no-histories", action="store_true",
+                        help="do not publish the release histories into html/history/")
     args = parser.parse_args(argv)
     root = os.path.dirname(os.path.abspath(args.config))
     try:
@@ -283,6 +286,12 @@ def main(argv=None):
     try:
         make_offline(html_dir)
         add_findings(html_dir, args.report)
+        if not args.no_histories:
+            from .history_pages import publish_histories  # it builds on this module
+
+            for name in publish_histories(html_dir):
+                print(f"published the {name} history into "
+                      f"{os.path.relpath(os.path.join(html_dir, 'history', name))}/")
     except PublishError as exc:
         print(f"publish: {exc}", file=sys.stderr)
         return 2

@@ -54,3 +54,15 @@ def short_name(benchmark, params):
 def bench_regexes(cases):
     """asv --bench arguments selecting exactly these cases."""
     return [f"^{re.escape(case_name(b, p))}$" for b, p in cases]
+
+
+PARAM_NAMES = {
+    SUM: ["size", "impl", "device"],
+    AXIS_SUM: ["shape", "layout", "axis", "library", "device"],
+    GELU: ["size", "mode", "device", "malloc"],
+}
+
+
+def case_values(benchmark, params):
+    """{param name: value without quotes}: what benchmarks.impls.libraries_of_case reads."""
+    return {name: value.strip("'") for name, value in zip(PARAM_NAMES[benchmark], params)}

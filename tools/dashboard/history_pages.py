@@ -1,0 +1,90 @@
+"""The release histories' dashboards beside the main one, and the links between them.
+
+Each history with committed results (history/results/NAME/) is published with its own asv
+config into html/history/NAME/, made offline like the main dashboard, and given a link back;
+the main dashboard (the release matrix), which is the landing page, links every history and
+the Findings from its navigation bar.
+"""
+import json
+import os
+import subprocess
+import sys
+
+from .. import REPO_ROOT
+from ..history import ledger
+from ..history.releases import load_histories
+from ..history.run import config_path, resolved
+from ..results.config import load_config
+from .publish import NAV_ANCHOR, PublishError, make_offline, write_atomic
+
+HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
+
+
+def history_link(name):
+    return (f'<li id="nav-li-history-{name}"><a href="history/{name}/index.html">'
+            f'{name} history</a></li>')
+
+
+def has_results(results_dir):
+    for _, _, files in os.walk(results_dir):
+        if any(f.endswith(".json") and f not in ("machine.json", "benchmarks.json",
+                                                 "rounds.json") for f in files):
+            return True
+    return False
+
+
+def _add_nav(index, items):
+    with open(index, encoding="utf-8") as f:
+        text = f.read()
+    new = text
+    for item in items:
+        if item not in new:
+            if NAV_ANCHOR not in new:
+                raise PublishError(f"{index} has no navigation bar where asv 0.6.6 puts one")
+            new = new.replace(NAV_ANCHOR, item + "\n\t" + NAV_ANCHOR, 1)
+    if new != text:
+        write_atomic(index, new)
+
+
+def publish_history(name, html_dir=None, results_dir=None):
+    """asv publish of one history into html_dir (default: its config's, html/history/NAME);
+    False if it has no results to publish."""
+    config = config_path(name)
+    results_dir = results_dir or resolved(config, "results_dir")
+    if not has_results(results_dir):
+        return False
+    conf = load_config(config)
+    repo = os.path.join(REPO_ROOT, ".asv", "publish-ledger")
+    ledger.generate(name, root=repo)  # asv reads commit order, dates and tags from it
+    conf.update(repo=os.path.join(repo, name), results_dir=results_dir,
+                benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"),
+                html_dir=html_dir or resolved(config, "html_dir"))
+    conf.pop("env_dir", None)
+    scratch = os.path.join(REPO_ROOT, ".asv", "publish-config")
+    os.makedirs(scratch, exist_ok=True)
+    path = os.path.join(scratch, f"{name}.asv.conf.json")
+    with open(path, "w") as f:
+        json.dump(conf, f, indent=2)
+    proc = subprocess.run([sys.executable, "-m", "tools.run.asv_atomic", "publish", "--config",
+                           path], cwd=REPO_ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise PublishError(f"asv publish of the {name} history failed: "
+                           + " ".join((proc.stdout + proc.stderr).split())[-300:])
+    make_offline(conf["html_dir"])
+    _add_nav(os.path.join(conf["html_dir"], "index.html"), [HOME_LINK])
+    return True
+
+
+def publish_histories(main_html_dir, results_root=None):
+    """Publish every history that has results under main_html_dir/history/ and link each from
+    the main dashboard; return the names published."""
+    published = []
+    for name in load_histories():
+        results_dir = os.path.join(results_root, name) if results_root else None
+        html_dir = os.path.join(main_html_dir, "history", name)
+        if publish_history(name, html_dir, results_dir):
+            published.append(name)
+    if published:
+        _add_nav(os.path.join(main_html_dir, "index.html"),
+                 [history_link(name) for name in published])
+    return published
