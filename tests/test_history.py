@@ -224,3 +224,22 @@ def test_history_graph_shows_releases_in_order_with_tags_offline(two_releases, t
     lefts = {tag: float(left) for left, tag in labels}
     assert set(TWO) <= set(lefts), labels
     assert lefts[TWO[0]] < lefts[TWO[1]]
+
+
+@pytest.mark.parametrize("name", ["numba", "torch"])
+def test_history_pages_watch_only_cases_of_the_varying_library(name):
+    """regressions_first_commits (null = never listed) matches exactly the seed cases that do
+    not run the history's library: the controls, which can only move with the machine."""
+    from benchmarks.impls import libraries_of_case
+    from tools.history.run import config_path
+    from tools.history.subset import case_values
+    from tools.results.config import load_config
+
+    conf = load_config(config_path(name))
+    silenced = [re.compile(regex) for regex, first in
+                conf["regressions_first_commits"].items() if first is None]
+    library = load_histories()[name].library
+    for bench, params in SUBSETS["seed"]:
+        entry = case_name(bench, params)
+        control = library not in (libraries_of_case(case_values(bench, params)) or ())
+        assert any(r.match(entry) for r in silenced) == control, entry

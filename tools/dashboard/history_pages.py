@@ -20,6 +20,12 @@ from .publish import NAV_ANCHOR, PublishError, make_offline, write_atomic
 HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
 
 
+def report_link(name):
+    """The history's report (report/history-NAME.md, rendered with the Findings)."""
+    return (f'<li id="nav-li-history-report"><a href="../../findings/history-{name}.html">'
+            f'{name} history report</a></li>')
+
+
 def history_link(name):
     return (f'<li id="nav-li-history-{name}"><a href="history/{name}/index.html">'
             f'{name} history</a></li>')
@@ -71,7 +77,10 @@ def publish_history(name, html_dir=None, results_dir=None):
         raise PublishError(f"asv publish of the {name} history failed: "
                            + " ".join((proc.stdout + proc.stderr).split())[-300:])
     make_offline(conf["html_dir"])
-    _add_nav(os.path.join(conf["html_dir"], "index.html"), [HOME_LINK])
+    links = [HOME_LINK]
+    if os.path.isfile(os.path.join(REPO_ROOT, "report", f"history-{name}.md")):
+        links.append(report_link(name))
+    _add_nav(os.path.join(conf["html_dir"], "index.html"), links)
     return True
 
 

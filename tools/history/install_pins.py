@@ -98,8 +98,12 @@ def main(argv):
     stale = sorted(set(installed()) - set(wanted) - base)
     if stale:
         pip(["uninstall", "--yes", "--quiet", *stale], pip_config)
-    pip(["install", "--no-index", "--find-links", wheelhouse, "--quiet", *requirements],
-        pip_config)
+    # Every package pinned to the resolved version, not just the release: otherwise pip keeps
+    # an installed dependency that merely satisfies (an nvidia-* library of the release
+    # before, the virtualenv's setuptools), and what a point holds would depend on which
+    # release was installed before it.
+    exact = [f"{name}=={version}" for name, version in sorted(wanted.items())]
+    pip(["install", "--no-index", "--find-links", wheelhouse, "--quiet", *exact], pip_config)
 
     now = installed()
     record = {

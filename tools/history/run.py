@@ -186,6 +186,11 @@ def run_history(name, rounds=3, subset="seed", fresh=False, scratch=None,
     for i, (r, tag, commit) in enumerate(steps, 1):
         if (r, tag) in done:
             continue
+        if r == 1:
+            # round 1 starts the release's result file afresh: later rounds of it recorded
+            # before (an earlier attempt) no longer have their samples there, so run them again
+            progress["steps"] = [s for s in progress["steps"] if s["tag"] != tag]
+            done = {(s["round"], s["tag"]) for s in progress["steps"]}
         path = result_file(results_dir, machine, commit)
         snapshot = os.path.join(snapshots, f"{commit}.json")
         if r == 1:
@@ -209,24 +214,36 @@ def run_history(name, rounds=3, subset="seed", fresh=False, scratch=None,
         code = run_asv(config, args)
         path = result_file(results_dir, machine, commit)
         medians = round_medians(before, samples_by_case(path, cases))
-        if code != 0 or len(medians) < len(cases):
-            failed.append(tag)
-            say(f"step {i}: asv exited {code}, {len(medians)} of {len(cases)} cases measured")
-        record = {"round": r, "tag": tag, "commit": commit, "seconds": round(time.monotonic() - t0, 1),
-                  "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "asv_exit": code, "medians": medians}
-        installed = os.path.join(out_dir, "installed", f"{tag}.json")
         python = env_python(env_dir)
         info = {}
         if python:
             with open(os.path.join(os.path.dirname(os.path.dirname(python)),
                                    "installed.json")) as f:
                 info = json.load(f)
+        if info.get("release", "").replace(" ", "-") != tag:
+            code = code or 1  # its install failed: what is installed is another release
+        if code != 0 or len(medians) < len(cases):
+            # not recorded as done: a rerun tries this step again
+            failed.append(f"round {r} {tag}")
+            say(f"step {i}: asv exited {code}, {len(medians)} of {len(cases)} cases measured; "
+                "not recorded, a rerun tries it again")
+            continue
+        record = {"round": r, "tag": tag, "commit": commit,
+                  "seconds": round(time.monotonic() - t0, 1),
+                  "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "asv_exit": code, "medians": medians}
         if info.get("finished") != last_install:  # this step installed its release
             last_install = info.get("finished")
             record["install_seconds"] = info.get("install_seconds")
             record["downloaded"] = info.get("downloaded")
-        if info and not os.path.isfile(installed):
+        installed = os.path.join(out_dir, "installed", f"{tag}.json")
+        if os.path.isfile(installed):
+            with open(installed) as f:
+                first = json.load(f).get("packages", {})
+            differs = {n: v for n, v in info.get("packages", {}).items() if first.get(n) != v}
+            if differs:  # recorded, not hidden: this round ran beside other packages
+                record["installed_differs"] = differs
+        else:
             info["interpreter"] = collect_from(python)
             os.makedirs(os.path.dirname(installed), exist_ok=True)
             write_json_atomic(installed, info)
