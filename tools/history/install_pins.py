@@ -30,7 +30,22 @@ def folder_bytes(path):
 
 
 def installed():
-    return {canonical(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    return {canonical(d.metadata["Name"]): d.version for d in metadata.distributions()
+            if not os.path.basename(str(d._path)).startswith("~")}
+
+
+def remove_leftovers():
+    """pip renames what it uninstalls to '~name' and deletes it at the end; a killed install
+    leaves those behind, and their metadata would pass for an installed package."""
+    import shutil
+    import sysconfig
+
+    site = sysconfig.get_paths()["purelib"]
+    for entry in os.listdir(site):
+        if entry.startswith("~"):
+            path = os.path.join(site, entry)
+            print(f"removing {path}: left by an interrupted pip", flush=True)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
 
 
 def pip(args, pip_config, check=True):
@@ -77,6 +92,7 @@ def main(argv):
         pins = json.load(f)
     requirements, pip_config = pins["requirements"], pins["pip_config"]
     os.makedirs(wheelhouse, exist_ok=True)
+    remove_leftovers()
 
     base_path = os.path.join(env_dir, BASE_FILE)
     if not os.path.exists(base_path):
