@@ -114,11 +114,12 @@ def main(argv):
     stale = sorted(set(installed()) - set(wanted) - base)
     if stale:
         pip(["uninstall", "--yes", "--quiet", *stale], pip_config)
-    # Every package pinned to the resolved version, not just the release: otherwise pip keeps
+    # Every package pinned to the resolved version string (=== : 2.13.0 is not 2.13.0+cpu),
+    # not just the release: otherwise pip keeps
     # an installed dependency that merely satisfies (an nvidia-* library of the release
     # before, the virtualenv's setuptools), and what a point holds would depend on which
     # release was installed before it.
-    exact = [f"{name}=={version}" for name, version in sorted(wanted.items())]
+    exact = [f"{name}==={version}" for name, version in sorted(wanted.items())]
     pip(["install", "--no-index", "--find-links", wheelhouse, "--quiet", *exact], pip_config)
 
     now = installed()
