@@ -96,3 +96,24 @@ def test_the_regressions_page_lists_no_higher_is_better_tracks(site):
         for _, _, before, after in entry[-1]:
             if ".time_" in entry[0]:
                 assert max(before, after) / min(before, after) > 1.65, entry[0]
+
+
+def test_landing_page_links_every_history_and_the_findings(site, tmp_path):
+    """The main dashboard (the release matrix) is the landing page: its navigation bar links the
+    numba and torch histories, published beside it from the committed results, and the
+    Findings; each history page links back, loads nothing from another host and draws."""
+    url, html = site
+    with open(os.path.join(html, "index.html")) as f:
+        landing = f.read()
+    assert 'href="findings/index.html"' in landing
+    for name in ("numba", "torch"):
+        assert f'href="history/{name}/index.html"' in landing, name
+        page = os.path.join(html, "history", name, "index.html")
+        with open(page) as f:
+            text = f.read()
+        assert 'href="../../index.html"' in text
+        assert not publish.REMOTE_LOAD.search(text)
+    dom, urls = browse(url + "history/numba/", tmp_path, "--dump-dom")
+    assert "continental origin of swallow" not in dom
+    assert 'href="#bench_sum.Sum.time_sum"' in dom
+    assert_stayed_local(urls)

@@ -218,8 +218,12 @@ def build_report(name, machine, html_dir=None, results_dir=None):
             else:
                 shown = f"{verdict.verdict} {verdict.interval()}"
                 same = (verdict.verdict == "REGRESSION") == (after > before)
+                excludes_one = verdict.low > 1 or verdict.high < 1
                 reading = ("real" if verdict.verdict in ("REGRESSION", "improvement") and same
                            else "control case: machine drift" if verdict.control
+                           else f"not confirmed: q = {verdict.q:.2f} over the pair's cases; its "
+                                "own interval excludes 1, more rounds would decide"
+                           if excludes_one
                            else "not confirmed: within what the rounds vary")
             rows.append([case.replace("'", ""), f"{tag_a} → {tag_b}",
                          f"{fmt_time(before)} → {fmt_time(after)}", shown, reading])
