@@ -37,6 +37,10 @@ class Benchmark:
     # Drawing a 25000x25000 matrix or a cold torch.compile takes seconds on a slow machine;
     # asv's default of 60 s per benchmark is too tight for the largest cases.
     timeout = 300
+    # The registry whose entry a case runs (impls.Impl by name) and the parameter naming it:
+    # benchmarks.cases.Case reads which libraries a case runs from here.
+    implementations = None
+    impl_param = "impl"
 
     @staticmethod
     def prepare(*params):

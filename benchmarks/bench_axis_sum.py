@@ -5,7 +5,7 @@ and device: `python -m tools.reports.headline` prints it from the results.
 """
 from .base import Benchmark
 from .common import DEVICES, parse_shape, uniform_matrix
-from .impls import AXIS_LIBRARIES, prepare_axis_sum
+from .impls import AXIS_LIBRARIES, AXIS_SUMS, prepare_axis_sum
 
 SHAPES = ["100x100", "1000x1000", "10000x10000", "25000x25000", "100000x100", "100x100000"]
 
@@ -13,6 +13,7 @@ SHAPES = ["100x100", "1000x1000", "10000x10000", "25000x25000", "100000x100", "1
 class AxisSum(Benchmark):
     params = [SHAPES, ["C", "F"], ["rows", "cols"], AXIS_LIBRARIES, DEVICES]
     param_names = ["shape", "layout", "axis", "library", "device"]
+    implementations, impl_param = AXIS_SUMS, "library"
 
     @staticmethod
     def prepare(shape, layout, axis, library, device):

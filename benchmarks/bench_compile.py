@@ -7,7 +7,7 @@ nothing is already imported, compiled or cached unless the benchmark sets it up 
   a `cache=True` build of it whose cache a previous process wrote (loading, not compiling);
 - torch.compile: the first call of the seed's GELU with an empty inductor cache, and with a
   cache that a previous process filled. Imports happen in the untimed setup code.
-The code compiled is the suite's own (`kernels.py`), sent as source: it cannot drift from
+The code compiled is the suite's own (`seed_code.py`), sent as source: it cannot drift from
 what the other benchmarks time.
 """
 import inspect
@@ -18,7 +18,7 @@ import sys
 import tempfile
 import textwrap
 
-from .kernels import gelu_composed, seed_loop
+from .seed_code import gelu_composed, seed_loop
 
 SEED_LOOP = inspect.getsource(seed_loop)
 GELU = inspect.getsource(gelu_composed)

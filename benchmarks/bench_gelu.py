@@ -9,12 +9,13 @@ and eager GELU allocates five of them per call where the fused kernel allocates 
 from .bandwidth import MALLOC_MODES, MMAP_THRESHOLD_MAX, set_malloc_mode, warm_up
 from .base import Benchmark
 from .common import DEVICES, normal_vector
-from .impls import GELU_MODES, prepare_gelu
+from .impls import GELU_MODES, GELUS, prepare_gelu
 
 
 class Gelu(Benchmark):
     params = [[1_000, 100_000, 1_000_000, 10_000_000], GELU_MODES, DEVICES, MALLOC_MODES]
     param_names = ["size", "mode", "device", "malloc"]
+    implementations, impl_param = GELUS, "mode"
 
     @staticmethod
     def prepare(size, mode, device, malloc):

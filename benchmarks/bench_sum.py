@@ -12,6 +12,7 @@ from .impls import SUMS, check_choice, prepare_sum
 class Sum(Benchmark):
     params = [[100, 10_000, 1_000_000, 10_000_000], list(SUMS), DEVICES]
     param_names = ["size", "impl", "device"]
+    implementations = SUMS
 
     @staticmethod
     def prepare(size, impl, device):
@@ -32,6 +33,7 @@ class SumResidency(Benchmark):
     last-level cache (read from sysfs), so every call reads from memory."""
     params = [[10_000_000], RESIDENCY_IMPLS, ["repeated", "rotating"]]
     param_names = ["size", "impl", "data"]
+    implementations = SUMS
 
     @staticmethod
     def prepare(size, impl, data):

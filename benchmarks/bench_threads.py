@@ -6,7 +6,7 @@ numba_loop_fastmath and np.sum (both single-threaded).
 """
 from .base import Benchmark
 from .common import uniform_vector, usable_cores
-from .impls import prepare_sum
+from .impls import SUMS, prepare_sum
 
 ALL_CORES = usable_cores()
 THREADED_SUMS = ["torch_tensor", "numba_prange"]
@@ -29,6 +29,7 @@ def set_threads(impl, threads):
 class SumThreads(Benchmark):
     params = [[1_000_000, 10_000_000, 100_000_000], THREADED_SUMS, sorted({1, ALL_CORES})]
     param_names = ["size", "impl", "threads"]
+    implementations = SUMS
 
     @staticmethod
     def prepare(size, impl, threads):

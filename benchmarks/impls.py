@@ -4,6 +4,7 @@ Each ``prepare_*`` function returns a zero-argument callable with its input boun
 compiled and warmed up, and synchronised on cuda: calling it performs exactly the operation
 being measured and nothing else.
 """
+import math
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
@@ -12,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .common import synchronizer, to_torch
-from .kernels import gelu_composed, seed_loop
+from .seed_code import gelu_composed, seed_loop
 
 # ---------------------------------------------------------------------------------------------
 # 1. Sum of a float32 vector (seed 1.1)
@@ -85,17 +86,36 @@ def _torch_tensor(x, device):
 
 
 @dataclass(frozen=True)
-class SumImpl:
-    """One way to sum a float32 vector: everything the suite, tests and reports need of it."""
-    factory: Callable  # (x, device) -> zero-argument callable that sums x
+class Impl:
+    """One implementation of one benchmark family (a sum, an axis sum, a GELU mode, a kernel
+    of benchmarks/kernels/): everything the suite, tests, counts and reports need of it."""
+    factory: Callable  # (input, device) -> zero-argument callable doing the operation
     libraries: tuple  # whose code runs in the timed call (a release comparison's controls
     #                   are the cases that do not run the library that changed)
-    accumulation: str  # one of ACCUMULATIONS: decides the error bound the tests allow
+    accumulation: str = None  # one of ACCUMULATIONS: decides the error bound the tests allow
     seed_name: str = None  # the seed notebook's name for it, if the seed has it
     devices: tuple = ("cpu",)
+    threads: str = "single"  # "multi": uses every core (never instruction-counted as is)
 
+
+SumImpl = Impl  # the name the sum registry's entries had first
 
 ACCUMULATIONS = ("float64 sequential", "float32 sequential", "float32 blocked")
+U32, U64 = 2.0**-24, 2.0**-53  # unit roundoff of float32, float64
+
+
+def error_bound(accumulation, n):
+    """The relative error a sum of n non-negative terms may show, by kind of accumulation."""
+    if accumulation == "float64 sequential":
+        # Recursive summation: at most (n - 1) u (Higham, Accuracy and Stability, eq. 4.4),
+        # + u for rounding the result; the seed's `total = 0.0` is float64 in numba.
+        return n * U64 + U64
+    if accumulation == "float32 sequential":
+        return n * U32 + U32
+    check_choice("accumulation", accumulation, ACCUMULATIONS)
+    # numpy (pairwise, blocks of 128 in 8 lanes) and torch (cascade sum) add at most ~16
+    # elements sequentially per block, then combine blocks in a log2(n)-deep tree.
+    return (32 + math.log2(max(n, 1))) * U32
 
 # The registry. Adding an implementation here adds it to every Sum benchmark, the accuracy
 # and memory families, the tests' float64 check and the findings report.
@@ -105,7 +125,8 @@ SUMS = {
     "numba_loop_fastmath": SumImpl(_on_cpu(_numba_loop_fastmath), ("numba",),
                                    "float64 sequential"),  # reassociated, still float64 adds
     "numba_prange": SumImpl(_on_cpu(_numba_prange), ("numba",),
-                            "float64 sequential"),  # per-thread float64 partial sums
+                            "float64 sequential",  # per-thread float64 partial sums
+                            threads="multi"),
     "numba_np_sum": SumImpl(_on_cpu(_numba_np_sum), ("numba",), "float32 sequential",
                             "NumPy with Numba"),
     "numpy_sum": SumImpl(_on_cpu(_numpy_sum), ("numpy",), "float32 blocked", "NumPy"),
@@ -115,21 +136,10 @@ SUMS = {
     "python_builtin": SumImpl(_on_cpu(_python_builtin), ("numpy",), "float32 sequential",
                               "Python Built-in"),
     "torch_from_numpy": SumImpl(_torch_from_numpy, ("torch",), "float32 blocked", "PyTorch",
-                                ("cpu", "cuda")),
-    "torch_tensor": SumImpl(_torch_tensor, ("torch",), "float32 blocked", None, ("cpu", "cuda")),
+                                ("cpu", "cuda"), threads="multi"),
+    "torch_tensor": SumImpl(_torch_tensor, ("torch",), "float32 blocked", None, ("cpu", "cuda"),
+                            threads="multi"),
 }
-def libraries_of_case(values):
-    """The libraries whose code a case of Sum, AxisSum or Gelu runs, from its parameters
-    ({'impl': ..., 'library': ..., 'mode': ...}); None where the case is none of those."""
-    if values.get("impl") in SUMS:
-        return SUMS[values["impl"]].libraries
-    if values.get("library") in AXIS_LIBRARIES:
-        return (values["library"],)
-    if values.get("mode") in GELU_MODES:
-        return ("torch",)
-    return None
-
-
 def sum_devices(impl):
     """The devices `impl` can run on."""
     check_choice("impl", impl, list(SUMS))
@@ -148,7 +158,12 @@ def prepare_sum(impl, x, device="cpu"):
 # ---------------------------------------------------------------------------------------------
 # 2. Row and column sums of a float32 matrix (seed 1.2)
 
-AXIS_LIBRARIES = ["numpy", "torch"]
+# The axis sums' registry: one entry per library (prepare_axis_sum builds the callable).
+AXIS_SUMS = {
+    "numpy": Impl(None, ("numpy",), "float32 blocked", "NumPy"),
+    "torch": Impl(None, ("torch",), "float32 blocked", "PyTorch", ("cpu", "cuda"), "multi"),
+}
+AXIS_LIBRARIES = list(AXIS_SUMS)
 _AXIS = {"rows": -1, "cols": 0}  # rows: one sum per row (last dim); cols: one per column
 
 
@@ -182,7 +197,15 @@ def prepare_axis_sum(library, a, axis, device="cpu"):
 # ---------------------------------------------------------------------------------------------
 # 3. GELU: several element-wise kernels vs one fused kernel (seed 2)
 
-GELU_MODES = ["eager", "compiled", "functional"]
+# The GELU modes' registry (prepare_gelu builds the callable); the seed has eager and compiled.
+GELUS = {
+    "eager": Impl(None, ("torch",), seed_name="eager torch", devices=("cpu", "cuda"),
+                  threads="multi"),
+    "compiled": Impl(None, ("torch",), seed_name="torch.compile", devices=("cpu", "cuda"),
+                     threads="multi"),
+    "functional": Impl(None, ("torch",), devices=("cpu", "cuda"), threads="multi"),
+}
+GELU_MODES = list(GELUS)
 
 
 def prepare_gelu(mode, x, device="cpu"):

@@ -48,27 +48,62 @@ COUNT_ENV = {
 # small cases came out negative: not repeatable, so not reported.
 VALGRIND_ARGS = ["--tool=callgrind", "--collect-atstart=no", "--cache-sim=no"]
 
-SUM_IMPLS = ["numba_loop", "numba_loop_fastmath", "numba_prange", "numba_np_sum", "numpy_sum",
-             "torch_from_numpy", "torch_tensor", "python_loop", "python_builtin"]
 PYTHON_SUM_SIZES = (100, 10_000)  # the pure-Python loops cost ~700 instructions an element
+SUM_SIZES = (100, 10_000, 1_000_000, 10_000_000)
+AXIS_SHAPE, GELU_SIZE = "1000x1000", 100_000
+
+
+def _specs():
+    """(class name, params) of every counted case, from the registries: every sum (the Python
+    loops at small sizes only), axis sums at one shape, every GELU mode at one size, and every
+    cpu implementation of every kernel file at its COUNT_SIZES in each layout."""
+    from .bench_kernels import load_kernels
+    from .impls import AXIS_SUMS, GELUS, SUMS
+
+    specs = []
+    sums = sorted(SUMS, key=lambda impl: impl.startswith("python_"))  # Python loops last
+    for size in SUM_SIZES:
+        for impl in sums:
+            if impl.startswith("python_") and size not in PYTHON_SUM_SIZES:
+                continue
+            specs.append(("Sum", (size, impl, "cpu")))
+    for layout in ("C", "F"):
+        for axis in ("rows", "cols"):
+            for library in AXIS_SUMS:
+                specs.append(("AxisSum", (AXIS_SHAPE, layout, axis, library, "cpu")))
+    for mode in GELUS:
+        specs.append(("Gelu", (GELU_SIZE, mode, "cpu")))
+    for kernel in load_kernels().values():
+        for size in kernel.count_sizes:
+            for layout in kernel.layouts:
+                for impl, entry in kernel.impls.items():
+                    if "cpu" in entry.devices:
+                        specs.append((kernel.class_name, (size, layout, impl, "cpu")))
+    return specs
 
 
 def family_cases():
-    """The counted cases: (label, class name, params). Single-threaded cases only, at sizes
-    where a count takes seconds under valgrind."""
-    cases = []
-    for size in (100, 10_000, 1_000_000, 10_000_000):
-        for impl in SUM_IMPLS:
-            if impl.startswith("python_") and size not in PYTHON_SUM_SIZES:
-                continue
-            cases.append(("Sum", (size, impl, "cpu")))
-    for layout in ("C", "F"):
-        for axis in ("rows", "cols"):
-            for library in ("numpy", "torch"):
-                cases.append(("AxisSum", ("1000x1000", layout, axis, library, "cpu")))
-    for mode in ("eager", "compiled", "functional"):
-        cases.append(("Gelu", (100_000, mode, "cpu")))
-    return [(case_label(cls, params), cls, params) for cls, params in cases]
+    """The counted cases: (label, class name, params). Single-threaded runs of cpu cases, at
+    sizes where a count takes seconds under valgrind; derived from the registries, so a new
+    implementation or kernel file is counted without touching this module."""
+    return [(case_label(cls, params), cls, params) for cls, params in _specs()]
+
+
+def counted_cases():
+    """{count label: benchmarks.cases.Case of the timed case it counts}."""
+    return {label: _timed_case(cls, params) for label, cls, params in family_cases()}
+
+
+def _timed_case(cls, params):
+    from .cases import Case, benchmark_classes
+
+    for module, bench_class in benchmark_classes():
+        if bench_class.__name__ == cls:
+            names = bench_class.param_names
+            full = params + ("default",) if len(params) < len(names) else params  # Gelu malloc
+            method = next(m for m in dir(bench_class) if m.startswith("time_"))
+            return Case(module, cls, method, tuple(full))
+    raise ValueError(f"no benchmark class {cls}")
 
 
 def case_label(cls, params):
@@ -87,13 +122,9 @@ def case_size(cls, params):
 def case_libraries(cls, params):
     """The libraries whose code a counted case runs (a release comparison's controls are the
     cases that do not run the library compared)."""
-    if cls == "Sum":
-        from .impls import SUMS
-
-        return SUMS[params[1]].libraries
-    if cls == "AxisSum":
-        return (params[3],)
-    return ("numba",) if cls == "SeedLoop" else ("torch",)
+    if cls == "SeedLoop":
+        return ("numba",)
+    return _timed_case(cls, params).libraries
 
 
 def case_library(cls, params):
@@ -141,18 +172,11 @@ def _prepare(cls, params):
         from numba import njit
 
         from .common import uniform_vector
-        from .kernels import seed_loop
+        from .seed_code import seed_loop
 
         return partial(njit(seed_loop), uniform_vector(params[0]))
-    if cls == "Sum":
-        from .bench_sum import Sum as bench
-    elif cls == "AxisSum":
-        from .bench_axis_sum import AxisSum as bench
-    else:
-        from .bench_gelu import Gelu as bench
-
-        params = (*params, "default")  # glibc as users get it
-    return bench.prepare(*params)
+    case = _timed_case(cls, params)  # Gelu: glibc's default malloc, as users get it
+    return case.bench_class.prepare(*case.params)
 
 
 def with_extra_calls(run, every):

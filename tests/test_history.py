@@ -14,7 +14,7 @@ from tools.history import ledger
 from tools.history.releases import (RELEASES_FILE, ReleaseListError, load_histories,
                                     parse_history)
 from tools.history.run import plan
-from tools.history.subset import SUBSETS, case_name
+from tools.history.subset import as_case, case_name, subset_cases
 
 with open(RELEASES_FILE) as f:
     LIST = json.load(f)
@@ -116,7 +116,7 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
 
     classes = {"bench_sum.Sum.time_sum": Sum, "bench_axis_sum.AxisSum.time_axis_sum": AxisSum,
                "bench_gelu.Gelu.time_gelu": Gelu}
-    cases = SUBSETS["seed"]
+    cases = subset_cases("seed")
     for bench, params in cases:
         grid = classes[bench].params
         for value, allowed in zip(params, grid):
@@ -230,16 +230,14 @@ def test_history_graph_shows_releases_in_order_with_tags_offline(two_releases, t
 def test_history_pages_watch_only_cases_of_the_varying_library(name):
     """regressions_first_commits (null = never listed) matches exactly the seed cases that do
     not run the history's library: the controls, which can only move with the machine."""
-    from benchmarks.impls import libraries_of_case
     from tools.history.run import config_path
-    from tools.history.subset import case_values
     from tools.results.config import load_config
 
     conf = load_config(config_path(name))
     silenced = [re.compile(regex) for regex, first in
                 conf["regressions_first_commits"].items() if first is None]
     library = load_histories()[name].library
-    for bench, params in SUBSETS["seed"]:
+    for bench, params in subset_cases("seed"):
         entry = case_name(bench, params)
-        control = library not in (libraries_of_case(case_values(bench, params)) or ())
+        control = as_case(bench, params).is_control(library)
         assert any(r.match(entry) for r in silenced) == control, entry

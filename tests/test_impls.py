@@ -1,5 +1,6 @@
 """Every implementation, through the very callable the benchmarks time, against float64."""
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,41 +12,25 @@ from benchmarks.impls import (
     AXIS_LIBRARIES,
     GELU_MODES,
     SUMS,
+    error_bound,
     prepare_axis_sum,
     prepare_gelu,
     prepare_sum,
 )
 
-U32 = 2.0**-24  # unit roundoff of float32
-U64 = 2.0**-53
-
 SIZES = [1, 7, 100, 1023, 10_000, 100_003]
 
 
 def _sequential32(n):
-    # Recursive summation of n non-negative numbers has relative error at most (n - 1) u
-    # (Higham, Accuracy and Stability, eq. 4.4); + u for rounding the result itself.
-    return n * U32 + U32
-
-
-def _sequential64(n):
-    # The same bound with a float64 accumulator: the seed's `total = 0.0` is float64 in numba.
-    return n * U64 + U64
+    return error_bound("float32 sequential", n)
 
 
 def _blocked32(n):
-    # numpy (pairwise, blocks of 128 in 8 lanes) and torch (cascade sum) add at most ~16
-    # elements sequentially per block, then combine blocks in a log2(n)-deep tree. 32 + log2 n
-    # units covers both, far tighter than the sequential bound at large n.
-    return (32 + math.log2(n)) * U32
+    return error_bound("float32 blocked", n)
 
 
 # The error bound of each kind of accumulation an implementation declares in the registry.
-ERROR_BOUND = {
-    "float64 sequential": _sequential64,
-    "float32 sequential": _sequential32,
-    "float32 blocked": _blocked32,
-}
+ERROR_BOUND = {kind: partial(error_bound, kind) for kind in ACCUMULATIONS}
 
 
 def sum_tolerance():

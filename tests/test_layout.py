@@ -92,7 +92,7 @@ def test_a_new_impl_registered_once_appears_everywhere(tmp_path):
 
 
 def test_the_compile_costs_time_the_seeds_own_code():
-    from benchmarks import bench_compile, kernels
+    from benchmarks import bench_compile, seed_code as kernels
 
     assert inspect.getsource(kernels.seed_loop) in bench_compile.NUMBA_MODULE
     assert inspect.getsource(kernels.gelu_composed) in bench_compile._gelu_setup("/tmp/x")
@@ -102,7 +102,7 @@ def test_the_compile_costs_time_the_seeds_own_code():
 
 @pytest.mark.parametrize("name", ["numba_loop", "numba_loop_fastmath"])
 def test_the_numba_loops_compile_the_seed_loop(name):
-    from benchmarks import impls, kernels
+    from benchmarks import impls, seed_code as kernels
 
     assert getattr(impls, f"_{name}").py_func is kernels.seed_loop
 

@@ -118,7 +118,7 @@ def test_phase_class_reads_the_phases_regexes():
 def test_the_smoke_selection_touches_every_class_once():
     import re
 
-    from tools.run.phases import benchmark_classes
+    from benchmarks.cases import benchmark_classes
     from tools.run.smoke import one_case_per_method
 
     pattern = re.compile(one_case_per_method())

@@ -15,7 +15,7 @@ from tools.run import provenance
 from tools.run.asv_config import run_asv, scratch_config
 from tools import REPO_ROOT
 from tools.results.rows import unquote
-from tools.run.phases import benchmark_classes
+from benchmarks.cases import benchmark_classes
 from tools.run.smoke import smoke
 
 PREFIXES = ("time_", "timeraw_", "track_", "mem_", "peakmem_")

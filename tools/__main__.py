@@ -1,37 +1,74 @@
-"""List the tools' commands, a line each: `python -m tools`."""
-import ast
-import os
-import pkgutil
+"""One command for everything around the suite: `python -m tools VERB [ARGS]`.
 
-from . import LAYERS, REPO_ROOT
+`python -m tools` lists the verbs; `python -m tools VERB --help` explains one. A verb with
+topics (`report`, `check`, `history`) takes the topic first: `python -m tools report headline`.
+"""
+import importlib
+import sys
+
+# verb -> module, or {topic: module} with the first topic the default.
+VERBS = {
+    "run": ("tools.run.main_job", "the main job: every phase here, provenance, findings, dashboard"),
+    "smoke": ("tools.run.smoke", "a quick run of the suite through real asv, into a scratch folder"),
+    "pair": ("tools.run.measure_pair", "measure two releases of numba or torch, paired rounds "
+                                       "(--kernel NAME: one kernel file's cases)"),
+    "compare": ("tools.reports.compare_releases", "the verdicts of a paired session: which "
+                                                   "cases a release changed"),
+    "count": ("tools.run.count_pair", "instruction counts in both environments of a pair"),
+    "history": ({"run": "tools.history.run", "report": "tools.history.steps",
+                 "ledger": "tools.history.ledger"},
+                "release histories: run (default; --kernel NAME), report, ledger"),
+    "publish": ("tools.dashboard.publish", "the offline dashboard (html/), histories beside it"),
+    "report": ({"findings": "tools.reports.findings", "headline": "tools.reports.headline",
+                "timeline": "tools.reports.release_timeline", "drift": "tools.reports.run_drift"},
+               "reports from stored results: findings (default), headline, timeline, drift"),
+    "check": ({"timeit": "tools.run.timeit_check", "counts": "tools.run.count_check",
+               "kill": "tools.run.kill_check", "calibrate": "tools.run.calibrate",
+               "likwid": "tools.run.likwid_anchor"},
+              "checks of the instruments: timeit, counts, kill, calibrate, likwid"),
+    "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
+    "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
+}
 
 
-def commands():
-    """(module, first docstring line) of every module that runs as a command (has main())."""
-    for layer in LAYERS:
-        folder = os.path.join(REPO_ROOT, "tools", layer)
-        for info in sorted(pkgutil.iter_modules([folder]), key=lambda i: i.name):
-            with open(os.path.join(folder, info.name + ".py")) as f:
-                tree = ast.parse(f.read())
-            if any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body):
-                first = " ".join((ast.get_docstring(tree) or "").split("\n\n")[0].split())
-                first = first.split(". ")[0].rstrip(".")
-                yield f"tools.{layer}.{info.name}", first[:90] + ("…" if len(first) > 90 else "")
+def usage():
+    lines = [__doc__.split("\n\n")[0], "", "verbs:"]
+    width = max(map(len, VERBS))
+    lines += [f"  {verb:<{width}}  {about}" for verb, (_, about) in VERBS.items()]
+    lines += ["", "Shell entry points: bash tools/run_benchmarks.sh (set up + main job), "
+                  "bash tools/run_tests.sh (set up + tests)"]
+    return "\n".join(lines)
 
 
-def main():
-    print("Commands (run with .venv/bin/python -m NAME --help):")
-    rows = list(commands())
-    width = max(len(name) for name, _ in rows)
-    layer = None
-    for name, doc in rows:
-        if name.split(".")[1] != layer:
-            layer = name.split(".")[1]
-            print(f"\n  {layer}:")
-        print(f"    {name:<{width}}  {doc}")
-    print("\nShell entry points: bash tools/run_benchmarks.sh (main job), "
-          "bash tools/run_tests.sh (tests)")
+def resolve(argv):
+    """(module name, prog, remaining argv) for a command line; SystemExit(2) on a bad verb."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        raise SystemExit(0)
+    verb, rest = argv[0], argv[1:]
+    if verb not in VERBS:
+        print(f"tools: unknown verb {verb!r}: choose one of {', '.join(VERBS)}", file=sys.stderr)
+        raise SystemExit(2)
+    target, _ = VERBS[verb]
+    if isinstance(target, str):
+        return target, f"python -m tools {verb}", rest
+    if rest and rest[0] in target:
+        return target[rest[0]], f"python -m tools {verb} {rest[0]}", rest[1:]
+    if rest and not rest[0].startswith("-") and verb != "history":
+        print(f"tools {verb}: unknown topic {rest[0]!r}: choose one of {', '.join(target)}",
+              file=sys.stderr)
+        raise SystemExit(2)
+    first = next(iter(target))
+    return target[first], f"python -m tools {verb} {first}", rest
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    module_name, prog, rest = resolve(argv)
+    module = importlib.import_module(module_name)
+    sys.argv = [prog, *rest]  # argparse names the command as the user typed it
+    return module.main(rest)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

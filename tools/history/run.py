@@ -38,7 +38,7 @@ from ..results.sessions import write_json_atomic
 from ..run.provenance import collect_from
 from . import ledger
 from .releases import RELEASES_FILE, ReleaseListError, load_history
-from .subset import SUBSETS, bench_regexes, case_name, short_name
+from .subset import SUBSET_NAMES, bench_regexes, case_name, short_name, subset_cases
 
 HISTORY_DIR = os.path.join(REPO_ROOT, "history")
 ROUNDS_FILE = "rounds.json"
@@ -142,8 +142,16 @@ def load_progress(path, expected):
     if os.path.isfile(path):
         with open(path) as f:
             data = json.load(f)
-        if all(data.get(k) == v for k, v in expected.items()):
+        # the same cases in another order are the same run (the stored order is kept)
+        same = {k: sorted(v) if k == "cases" else v for k, v in expected.items()}
+        if all((sorted(data.get(k) or []) if k == "cases" else data.get(k)) == v
+               for k, v in same.items()):
             return data
+        if data.get("subset") != expected["subset"] and data.get("steps"):
+            # another subset's rounds live here: starting afresh would replace its results
+            raise ReleaseListError(
+                f"{os.path.relpath(path, REPO_ROOT)} holds the {data.get('subset')!r} subset's "
+                f"rounds; measure {expected['subset']!r} with --scratch DIR (or --machine NAME)")
     return dict(expected, steps=[])
 
 
@@ -162,7 +170,7 @@ def run_history(name, rounds=3, subset="seed", fresh=False, scratch=None,
         commits = ledger.generate(name)
     if rounds < 1:
         raise ReleaseListError("--rounds must be at least 1")
-    cases = SUBSETS[subset]
+    cases = subset_cases(subset)
     results_dir, env_dir = resolved(config, "results_dir"), resolved(config, "env_dir")
     out_dir = os.path.join(results_dir, machine)
     os.makedirs(out_dir, exist_ok=True)
@@ -261,16 +269,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("history", help="numba or torch (history/releases.json)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--subset", choices=sorted(SUBSETS), default="seed")
+    parser.add_argument("--subset", choices=SUBSET_NAMES, default="seed",
+                        help="the cases: seed (default), tiny, or kernel:NAME for one kernel file")
+    parser.add_argument("--kernel", help="the cases of one kernel file (= --subset kernel:NAME)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
     parser.add_argument("--scratch", help="write ledger, environment and results here only")
     parser.add_argument("--releases-file", default=RELEASES_FILE)
     parser.add_argument("--machine", help="asv machine name (default: $ASV_MACHINE or host)")
     args = parser.parse_args(argv)
+    if args.kernel:
+        args.subset = f"kernel:{args.kernel}"
     try:
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
                          args.releases_file, args.machine)
-    except ReleaseListError as exc:
+    except (ReleaseListError, ValueError) as exc:
         print(f"history: {exc}", file=sys.stderr)
         return 2
     return 0 if ok else 1

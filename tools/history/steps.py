@@ -20,7 +20,6 @@ import os
 import statistics
 import sys
 
-from benchmarks.impls import libraries_of_case
 
 from .. import REPO_ROOT
 from ..reports.tables import render
@@ -28,7 +27,7 @@ from ..reports.verdicts import GATE, case_result, drift, judge
 from ..results.sessions import write_text_atomic
 from .releases import ReleaseListError, load_history
 from .run import ROUNDS_FILE, config_path, machine_name, resolved, result_file, samples_by_case
-from .subset import SUBSETS, case_values, short_name
+from .subset import as_case, short_name, subset_cases
 
 REPORT_DIR = os.path.join(REPO_ROOT, "report")
 
@@ -50,7 +49,10 @@ class HistoryData:
                                    f"missing (python -m tools.history.run {name})")
         with open(path) as f:
             self.progress = json.load(f)
-        self.cases = SUBSETS[self.progress["subset"]]
+        # in the order the run stored them (its reports list cases in that order)
+        stored = {name: i for i, name in enumerate(self.progress.get("cases", []))}
+        self.cases = sorted(subset_cases(self.progress["subset"]),
+                            key=lambda case: stored.get(short_name(*case), len(stored)))
         self.tags = [r.tag for r in self.history.releases if r.tag in self.progress["ledger"]]
         # {tag: {case: {round: median}}}
         self.rounds = {tag: {} for tag in self.tags}
@@ -79,9 +81,9 @@ class HistoryData:
             case = short_name(bench, params)
             a, b = self.rounds[tag_a].get(case, {}), self.rounds[tag_b].get(case, {})
             by_round = {r: {"A": a[r], "B": b[r]} for r in a if r in b}
-            libraries = libraries_of_case(case_values(bench, params)) or ()
+            control = as_case(bench, params).is_control(self.history.library)
             results.append(case_result(case, by_round,
-                                       control=self.history.library not in libraries))
+                                       control=control))
         judge(results)
         return results, drift(results)
 

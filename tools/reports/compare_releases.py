@@ -20,8 +20,8 @@ import os
 import re
 import sys
 
-from benchmarks.impls import libraries_of_case
-from benchmarks.instructions import case_libraries, family_cases
+from benchmarks.cases import from_label
+from benchmarks.instructions import counted_cases
 
 from .. import REPO_ROOT
 from ..results.rows import ResultsError
@@ -33,17 +33,17 @@ from .verdicts import (COUNT_GATE, FDR, GATE, case_result, codegen_reading, coun
 FLAGS = ("REGRESSION", "improvement")
 
 
-def is_control(params, library):
-    """A case that does not run `library`: it can only move with the machine."""
-    libraries = libraries_of_case(params)
-    return library != "numpy" and libraries is not None and library not in libraries
+def is_control(label, library):
+    """A case that does not run `library`: it can only move with the machine. numpy is in
+    every environment, so nothing is a control for it."""
+    case = from_label(label)
+    return library != "numpy" and case is not None and case.is_control(library)
 
 
 def compare(session, bench=None, gate=GATE, fdr=FDR):
     medians = session.medians()
-    params = session.case_params()
     pattern = re.compile(bench) if bench else None
-    results = [case_result(case, by_round, is_control(params.get(case, {}), session.library))
+    results = [case_result(case, by_round, is_control(case, session.library))
                for case, by_round in sorted(medians.items())
                if pattern is None or pattern.search(case)]
     if not results:
@@ -98,10 +98,10 @@ def timed_label(count_label, timed):
 
 def count_controls(instructions, library):
     """{case: B/A count ratio} of the counted cases that do not run `library`."""
-    cases = {label: (cls, params) for label, cls, params in family_cases()}
+    cases = counted_cases()
     a, b = instructions["counts"]["A"], instructions["counts"]["B"]
     return {label: b[label] / a[label] for label in a if label in b and label in cases
-            and library not in case_libraries(*cases[label])}
+            and cases[label].is_control(library)}
 
 
 def count_gate(instructions, library):

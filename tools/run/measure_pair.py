@@ -3,6 +3,7 @@
     python -m tools.run.measure_pair numba 0.67.0 0.68.1            # 8 rounds, Sum/AxisSum/Gelu
     python -m tools.run.measure_pair torch 2.13.0 2.14.1 --rounds 12 --families Sum
     python -m tools.run.measure_pair numba 0.68.1 0.68.1            # A/A: two separate builds
+    python -m tools.run.measure_pair numba 0.66.0 0.67.0 --kernel dot  # one kernel file's cases
 
 Both environments are built from the same pins except the library under test (asv
 virtualenvs, reused when they exist); what each really has installed is read inside it, and a
@@ -21,7 +22,6 @@ under rounds/; `python -m tools.reports.compare_releases` reads it.
 """
 import argparse
 import datetime
-import itertools
 import json
 import os
 import re
@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from benchmarks import cases
+from benchmarks.kernels import kernel_names
 from benchmarks.slowdown import INJECT_VAR
 
 from .. import REPO_ROOT
@@ -108,27 +110,18 @@ def check_pair(library, versions):
                            f"builds ({flavour[0]} vs {flavour[1]}): compare the same flavour")
 
 
-def select_cases(regex):
-    """Every case asv would run under `regex`, in a fixed order: (label, request, name), the
-    label as reports write it, the request a worker takes, the name benchmarks/base.py gives
-    the case (what a calibration slows down)."""
-    from .phases import benchmark_classes
-
-    pattern = re.compile(regex)
-    cases = []
-    for module, cls in benchmark_classes():
-        params = getattr(cls, "params", None)
-        for method in (m for m in vars(cls) if m.startswith("time_")):
-            for combo in itertools.product(*params) if params else [()]:
-                asv_name = f"{module}.{cls.__name__}.{method}({', '.join(map(repr, combo))})"
-                if pattern.search(asv_name):
-                    values = ", ".join(map(str, combo))
-                    cases.append((f"{cls.__name__}.{method}({values})",
-                                  {"module": module, "class": cls.__name__,
-                                   "params": list(combo), "samples": REPEAT,
-                                   "names": dict(zip(cls.param_names, map(str, combo)))},
-                                  f"{cls.__name__}({values})"))
-    return cases
+def select_cases(regex, kernel=None):
+    """Every case asv would run under `regex` (or, with `kernel`, every cpu case of that
+    kernel file), in a fixed order: (label, request, name), the label as reports write it,
+    the request a worker takes, the name benchmarks/base.py gives the case (what a
+    calibration slows down)."""
+    pattern = re.compile(regex) if regex else None
+    predicate = cases.kernel(kernel) if kernel else None
+    return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
+                          "samples": REPEAT, "names": {k: str(v) for k, v in case.values.items()}},
+             case.short)
+            for case in cases.all_cases(predicate)
+            if pattern is None or pattern.search(case.asv_name)]
 
 
 class Worker:
@@ -246,6 +239,8 @@ def main(argv=None):
     parser.add_argument("--families", default=",".join(FAMILIES),
                         help=f"comma-separated, of {', '.join(FAMILIES)}")
     parser.add_argument("--bench", help="regular expression narrowing the cases further")
+    parser.add_argument("--kernel", help="every cpu case of benchmarks/kernels/NAME.py "
+                                         "(instead of --families)")
     parser.add_argument("--machine", default=os.environ.get("ASV_MACHINE") or os.uname()[1])
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"),
                         help="where sessions are stored (default: rounds/)")
@@ -264,14 +259,18 @@ def main(argv=None):
         if unknown:
             raise ResultsError(f"unknown family {', '.join(sorted(unknown))}: choose from "
                                f"{', '.join(FAMILIES)}")
+        if args.kernel and args.kernel not in kernel_names():
+            raise ResultsError(f"unknown kernel {args.kernel!r}: benchmarks/kernels/ has "
+                               f"{', '.join(kernel_names()) or 'none'}")
         if args.bench:
             try:
                 re.compile(args.bench)
             except re.error as exc:
                 raise ResultsError(f"--bench is not a valid regular expression: {exc}")
+        regex = args.bench if args.kernel else subset(families, args.bench)
         session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
-                               subset(families, args.bench), args.machine, args.out,
-                               pypi_torch=args.pypi_torch)
+                               regex, args.machine, args.out,
+                               pypi_torch=args.pypi_torch, kernel=args.kernel)
     except ResultsError as exc:
         print(f"measure_pair: {exc}", file=sys.stderr)
         return 2
@@ -284,8 +283,8 @@ def main(argv=None):
 
 
 def measure_pair(library, release_a, release_b, rounds, regex, machine, out, inject=None,
-                 kind=None, pypi_torch=False):
-    cases = select_cases(regex)
+                 kind=None, pypi_torch=False, kernel=None):
+    cases = select_cases(regex, kernel)
     if not cases:
         raise ResultsError("no case matches the selection")
     scratch = tempfile.mkdtemp(prefix="measure-pair-")

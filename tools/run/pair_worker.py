@@ -27,10 +27,11 @@ def code_version():
     folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "benchmarks")
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(folder)):
-        if name.endswith(".py"):
-            with open(os.path.join(folder, name), "rb") as f:
-                digest.update(name.encode() + f.read())
+    paths = sorted(os.path.relpath(os.path.join(d, n), folder)
+                   for d, _, names in os.walk(folder) for n in names if n.endswith(".py"))
+    for name in paths:  # benchmarks/*.py and the kernel files of benchmarks/kernels/
+        with open(os.path.join(folder, name), "rb") as f:
+            digest.update(name.encode() + f.read())
     return digest.hexdigest()[:16]
 
 

@@ -3,24 +3,10 @@ first parameter. Prints `label<TAB>asv --bench regex` lines for tools/run_benchm
 
     python -m tools.run.phases
 """
-import importlib
-import inspect
 import math
-import pkgutil
 import re
 
-import benchmarks
-
-
-def benchmark_classes():
-    """(module name as asv names it, class) for every benchmark class of the suite."""
-    for info in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda i: i.name):
-        if not info.name.startswith("bench_"):
-            continue
-        module = importlib.import_module(f"benchmarks.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module.__name__:
-                yield info.name, cls
+from benchmarks.cases import benchmark_classes
 
 
 # A class with fewer parameter combinations runs as one phase: every asv invocation costs a

@@ -25,7 +25,7 @@ from ..results.rows import ResultsError, load_rows, result_files
 def one_case_per_method():
     """An asv --bench regex selecting, for every benchmark method, its first parameter
     combination (asv matches 'module.Class.method(repr, ...)')."""
-    from .phases import benchmark_classes
+    from benchmarks.cases import benchmark_classes
 
     parts = []
     for module, cls in benchmark_classes():
