@@ -14,7 +14,7 @@ count the same code. (Under valgrind the emulated CPUID already hides AVX-512 fr
 dispatch and LLVM's host detection; the pins make the choice explicit.) The worker records
 what each library reports it used.
 
-    python -m benchmarks.instructions [--json FILE]   # count the whole family, print a table
+    python -m tools count family [--json FILE]   # count the whole family, print a table
 """
 import ctypes
 import gc
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 HELPER_SOURCE = r"""
 #include <valgrind/callgrind.h>
@@ -53,8 +54,9 @@ SUM_SIZES = (100, 10_000, 1_000_000, 10_000_000)
 AXIS_SHAPE, GELU_SIZE = "1000x1000", 100_000
 
 
+@lru_cache(maxsize=1)
 def _specs():
-    """(class name, params) of every counted case, from the registries: every sum (the Python
+    """(module, class name, params) of every counted case, from the registries: every sum (the Python
     loops at small sizes only), axis sums at one shape, every GELU mode at one size, and every
     cpu implementation of every kernel file at its COUNT_SIZES in each layout."""
     from .bench_kernels import load_kernels
@@ -66,27 +68,42 @@ def _specs():
         for impl in sums:
             if impl.startswith("python_") and size not in PYTHON_SUM_SIZES:
                 continue
-            specs.append(("Sum", (size, impl, "cpu")))
+            specs.append(("bench_sum", "Sum", (size, impl, "cpu")))
     for layout in ("C", "F"):
         for axis in ("rows", "cols"):
             for library in AXIS_SUMS:
-                specs.append(("AxisSum", (AXIS_SHAPE, layout, axis, library, "cpu")))
+                specs.append(("bench_axis_sum", "AxisSum",
+                              (AXIS_SHAPE, layout, axis, library, "cpu")))
     for mode in GELUS:
-        specs.append(("Gelu", (GELU_SIZE, mode, "cpu")))
+        specs.append(("bench_gelu", "Gelu", (GELU_SIZE, mode, "cpu")))
     for kernel in load_kernels().values():
         for size in kernel.count_sizes:
             for layout in kernel.layouts:
                 for impl, entry in kernel.impls.items():
                     if "cpu" in entry.devices:
-                        specs.append((kernel.class_name, (size, layout, impl, "cpu")))
-    return specs
+                        specs.append(("bench_kernels", kernel.class_name,
+                                      (size, layout, impl, "cpu")))
+    return tuple(specs)
 
 
 def family_cases():
     """The counted cases: (label, class name, params). Single-threaded runs of cpu cases, at
     sizes where a count takes seconds under valgrind; derived from the registries, so a new
     implementation or kernel file is counted without touching this module."""
-    return [(case_label(cls, params), cls, params) for cls, params in _specs()]
+    return [(case_label(cls, params), cls, params) for _, cls, params in _specs()]
+
+
+def module_of(cls):
+    """The bench module that defines the counted class `cls` (None: SeedLoop, the tests')."""
+    return {c: module for module, c, _ in _specs()}.get(cls)
+
+
+def _bench_class(module, cls):
+    # Only the module of the case: importing the whole suite under valgrind would be slow
+    # and would shift the memory layout that small cases' counts are sensitive to.
+    import importlib
+
+    return getattr(importlib.import_module(f"benchmarks.{module}"), cls)
 
 
 def counted_cases():
@@ -95,15 +112,13 @@ def counted_cases():
 
 
 def _timed_case(cls, params):
-    from .cases import Case, benchmark_classes
+    from .cases import Case
 
-    for module, bench_class in benchmark_classes():
-        if bench_class.__name__ == cls:
-            names = bench_class.param_names
-            full = params + ("default",) if len(params) < len(names) else params  # Gelu malloc
-            method = next(m for m in dir(bench_class) if m.startswith("time_"))
-            return Case(module, cls, method, tuple(full))
-    raise ValueError(f"no benchmark class {cls}")
+    module = module_of(cls)
+    bench = _bench_class(module, cls)
+    full = tuple(params) + ("default",) * (len(bench.param_names) - len(params))  # Gelu malloc
+    method = next(m for m in dir(bench) if m.startswith("time_"))
+    return Case(module, cls, method, full)
 
 
 def case_label(cls, params):
@@ -165,7 +180,7 @@ def build_helper(directory):
 # ---------------------------------------------------------------------------------------------
 # The worker: runs under valgrind, prepares and brackets its cases.
 
-def _prepare(cls, params):
+def _prepare(cls, params, module=None):
     if cls == "SeedLoop":  # the seed's loop jitted afresh, not yet compiled (for the tests)
         from functools import partial
 
@@ -175,8 +190,10 @@ def _prepare(cls, params):
         from .seed_code import seed_loop
 
         return partial(njit(seed_loop), uniform_vector(params[0]))
-    case = _timed_case(cls, params)  # Gelu: glibc's default malloc, as users get it
-    return case.bench_class.prepare(*case.params)
+    bench = _bench_class(module, cls)
+    # Gelu's malloc parameter, not counted: glibc's default, as users get it
+    params = tuple(params) + ("default",) * (len(bench.param_names) - len(params))
+    return bench.prepare(*params)
 
 
 def with_extra_calls(run, every):
@@ -228,7 +245,7 @@ def worker(helper, requests):
     for request in requests:
         label, n = request["label"], request["calls"]
         try:
-            run = _prepare(request["cls"], tuple(request["params"]))
+            run = _prepare(request["cls"], tuple(request["params"]), request.get("module"))
         except NotImplementedError as exc:
             record["errors"][label] = f"skipped: {exc}"
             continue
@@ -321,7 +338,7 @@ def count_cases(cases, python=None, jobs=2, extra_every=None, first_call=False):
     groups = {}
     for label, cls, params in cases:
         groups.setdefault(case_library(cls, params), []).append(
-            {"label": label, "cls": cls, "params": list(params),
+            {"label": label, "cls": cls, "params": list(params), "module": module_of(cls),
              "calls": 50 if extra_every is not None else calls_for(case_size(cls, params)),
              "extra_every": extra_every, "first_call": first_call})
     helper_dir = tempfile.mkdtemp(prefix="count-helper-")
@@ -350,6 +367,9 @@ def main(argv=None):
         record = worker(argv[1], json.loads(sys.stdin.read()))
         print(json.dumps(record))
         return 0
+    if argv[:1] in (["-h"], ["--help"]) or (argv and argv[0] != "--json"):
+        print(__doc__.split("\n\n")[0] + "\n\n    python -m tools count family [--json FILE]")
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
     start = time.perf_counter()
     try:
         result = count_cases(family_cases())

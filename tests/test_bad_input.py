@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.integration  # real commands, environments or a browser
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULT_DIR = os.path.join(REPO, "results", "epyc-2core")
 
@@ -22,6 +24,7 @@ def make_repo(root, fault):
     for folder in ("tools", "benchmarks"):
         shutil.copytree(os.path.join(REPO, folder), os.path.join(root, folder),
                         ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(os.path.join(REPO, "requirements.txt"), root)  # the pins
     if fault != "missing config":
         shutil.copy(os.path.join(REPO, "asv.conf.json"), root)
     if fault == "malformed config":
@@ -43,56 +46,60 @@ def make_repo(root, fault):
 
 
 CASES = [
-    # (fault, command, arguments, words the one line must contain)
-    ("missing config", "tools.run.smoke", [], "asv.conf.json"),
-    ("missing config", "tools.run.timeit_check", [], "asv.conf.json"),
-    ("missing config", "tools.run.matrix_envs", [], "asv.conf.json"),
-    ("missing config", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1"], "asv.conf.json"),
-    ("missing config", "tools.run.provenance", ["--stamp", "results"], "asv.conf.json"),
-    ("missing config", "tools.dashboard.publish", [], "asv.conf.json"),
-    ("malformed config", "tools.run.smoke", [], "asv.conf.json"),
-    ("malformed config", "tools.run.timeit_check", [], "asv.conf.json"),
-    ("malformed config", "tools.run.matrix_envs", [], "asv.conf.json"),
-    ("malformed config", "tools.run.provenance", ["--stamp", "results"], "asv.conf.json"),
-    ("malformed config", "tools.dashboard.publish", [], "asv.conf.json"),
-    ("missing results", "tools.reports.headline", [], "no"),
-    ("missing results", "tools.reports.findings", ["--out", "report"], "no"),
-    ("missing results", "tools.reports.release_timeline", ["numba", "Sum.time_sum"], "no"),
-    ("missing results", "tools.reports.compare_releases", ["numba", "0.67.0", "0.68.1"],
+    # (fault, `python -m tools` verb, arguments, words the one line must contain)
+    ("missing config", "smoke", [], "asv.conf.json"),
+    ("missing config", "check timeit", [], "asv.conf.json"),
+    ("missing config", "envs", [], "asv.conf.json"),
+    ("missing config", "pair", ["numba", "0.67.0", "0.68.1"], "asv.conf.json"),
+    ("missing config", "provenance", ["--stamp", "results"], "asv.conf.json"),
+    ("missing config", "publish", [], "asv.conf.json"),
+    ("malformed config", "smoke", [], "asv.conf.json"),
+    ("malformed config", "check timeit", [], "asv.conf.json"),
+    ("malformed config", "envs", [], "asv.conf.json"),
+    ("malformed config", "provenance", ["--stamp", "results"], "asv.conf.json"),
+    ("malformed config", "publish", [], "asv.conf.json"),
+    ("missing results", "report headline", [], "no"),
+    ("missing results", "report findings", ["--out", "report"], "no"),
+    ("missing results", "report timeline", ["numba", "Sum.time_sum"], "no"),
+    ("missing results", "compare", ["numba", "0.67.0", "0.68.1"],
      "no comparison session"),
-    ("missing results", "tools.dashboard.publish", [], "results"),
-    ("truncated result", "tools.reports.headline", [], "JSON"),
-    ("truncated result", "tools.reports.findings", ["--out", "report"], "JSON"),
-    ("truncated result", "tools.reports.release_timeline", ["numba", "Sum.time_sum"], "JSON"),
-    ("truncated result", "tools.run.provenance", ["--stamp", "results"], "JSON"),
-    ("intact", "tools.reports.headline", ["--numba", "9.9.9"], "9.9.9"),
-    ("intact", "tools.reports.findings", ["--torch", "9.9.9", "--out", "report"], "9.9.9"),
-    ("intact", "tools.reports.release_timeline", ["numba", "Sum.time_sum", "--where",
+    ("missing results", "publish", [], "results"),
+    ("truncated result", "report headline", [], "JSON"),
+    ("truncated result", "report findings", ["--out", "report"], "JSON"),
+    ("truncated result", "report timeline", ["numba", "Sum.time_sum"], "JSON"),
+    ("truncated result", "provenance", ["--stamp", "results"], "JSON"),
+    ("intact", "report headline", ["--numba", "9.9.9"], "9.9.9"),
+    ("intact", "report findings", ["--torch", "9.9.9", "--out", "report"], "9.9.9"),
+    ("intact", "report timeline", ["numba", "Sum.time_sum", "--where",
                                                    "size=3"], "size"),
-    ("intact", "tools.reports.release_timeline", ["scipy", "Sum.time_sum"], "scipy"),
-    ("intact", "tools.run.measure_pair", ["pandas", "1.0", "2.0"], "pandas"),
-    ("intact", "tools.reports.compare_releases", ["numba", "0.67.0", "0.68.1", "--bench", "("],
+    ("intact", "report timeline", ["scipy", "Sum.time_sum"], "scipy"),
+    ("intact", "pair", ["pandas", "1.0", "2.0"], "pandas"),
+    ("intact", "compare", ["numba", "0.67.0", "0.68.1", "--bench", "("],
      "regular expression"),
-    ("intact", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1", "--bench", "("],
+    ("intact", "pair", ["numba", "0.67.0", "0.68.1", "--bench", "("],
      "regular expression"),
-    ("intact", "tools.run.smoke", ["--bench", "("], "regular expression"),
-    ("missing config", "tools.run.main_job", [], "asv.conf.json"),
-    ("malformed config", "tools.run.main_job", [], "asv.conf.json"),
-    ("intact", "tools.run.main_job", ["--bench", "("], "regular expression"),
-    ("missing results", "tools.run.count_pair", ["numba", "0.67.0", "0.68.1"],
+    ("intact", "smoke", ["--bench", "("], "regular expression"),
+    ("missing config", "run", [], "asv.conf.json"),
+    ("malformed config", "run", [], "asv.conf.json"),
+    ("intact", "run", ["--bench", "("], "regular expression"),
+    ("missing results", "count", ["numba", "0.67.0", "0.68.1"],
      "no comparison session"),
-    ("intact", "tools.run.count_pair", ["numba", "9.9", "9.10"], "no comparison session"),
-    ("intact", "tools.run.measure_pair", ["numba", "0.67.0", "0.68.1", "--rounds", "1"],
+    ("intact", "count", ["numba", "9.9", "9.10"], "no comparison session"),
+    ("intact", "pair", ["numba", "0.67.0", "0.68.1", "--rounds", "1"],
      "rounds"),
+    ("intact", "pair", ["numba", "0.67.0", "0.68.1", "--kernel", "nope"], "unknown kernel"),
+    ("intact", "history", ["numba", "--kernel", "nope"], "unknown kernel"),
+    ("intact", "report", ["nope"], "unknown topic"),
 ]
 
 
 @pytest.mark.parametrize("fault, command, args, words", CASES,
-                         ids=[f"{c[1].split('.')[-1]}-{c[0]}-{i}" for i, c in enumerate(CASES)])
+                         ids=[f"{c[1].replace(' ', '_')}-{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, fault, command, args, words):
     make_repo(str(tmp_path), fault)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", command, *args], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-m", "tools", *command.split(), *args], cwd=tmp_path,
+                          env=env,
                           capture_output=True, text=True, timeout=300)
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert "Traceback" not in done.stderr, done.stderr[-2000:]

@@ -11,11 +11,11 @@ import pytest
 from browser import (assert_stayed_local, browse, needs_browser, probed_series, serve,
                      with_probe)
 
-from tools.dashboard import publish
+from tools.dashboard import offline, publish
 from tools.run.asv_config import scratch_config
 from tools import REPO_ROOT
 
-pytestmark = needs_browser
+pytestmark = [pytest.mark.integration, needs_browser]  # a real browser
 
 # A parameterized benchmark with the implementations side by side for one size.
 GRAPH = "#bench_sum.Sum.time_sum?x-axis=impl&p-size=10000000&p-device=%27cpu%27"
@@ -36,7 +36,7 @@ def test_published_dashboard_has_no_remote_loads(site):
     _, html = site
     with open(os.path.join(html, "index.html")) as f:
         page = f.read()
-    assert not publish.REMOTE_LOAD.search(page)
+    assert not offline.REMOTE_LOAD.search(page)
     for src in re.findall(r'<script[^>]*src="([^"]+)"', page):
         assert os.path.isfile(os.path.join(html, src)), src
 
@@ -112,7 +112,7 @@ def test_landing_page_links_every_history_and_the_findings(site, tmp_path):
         with open(page) as f:
             text = f.read()
         assert 'href="../../index.html"' in text
-        assert not publish.REMOTE_LOAD.search(text)
+        assert not offline.REMOTE_LOAD.search(text)
     dom, urls = browse(url + "history/numba/", tmp_path, "--dump-dom")
     assert "continental origin of swallow" not in dom
     assert 'href="#bench_sum.Sum.time_sum"' in dom

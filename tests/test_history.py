@@ -160,6 +160,7 @@ def two_releases(tmp_path_factory):
     return scratch, html, proc.stdout
 
 
+@pytest.mark.integration
 def test_history_installs_each_release_and_records_every_round(two_releases):
     scratch, _, log = two_releases
     with open(scratch / "results" / MACHINE / "rounds.json") as f:
@@ -191,6 +192,7 @@ def test_history_installs_each_release_and_records_every_round(two_releases):
     assert proc.returncode == 0 and "4 steps done before" in proc.stdout, proc.stdout
 
 
+@pytest.mark.integration
 def test_history_regressions_data_is_read_back(two_releases):
     _, html, _ = two_releases
     steps = listed_steps(str(html))
@@ -200,6 +202,7 @@ def test_history_regressions_data_is_read_back(two_releases):
         assert before > 0 and after > 0
 
 
+@pytest.mark.integration
 @needs_browser
 def test_history_graph_shows_releases_in_order_with_tags_offline(two_releases, tmp_path):
     _, html, _ = two_releases

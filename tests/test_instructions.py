@@ -16,6 +16,7 @@ needs_valgrind = pytest.mark.skipif(instructions.unavailable() is not None,
                                     reason=str(instructions.unavailable()))
 
 
+@pytest.mark.integration
 @needs_valgrind
 def test_a_known_loop_scales_with_its_trip_count_and_excludes_compilation():
     cases = [(f"SeedLoop({n})", "SeedLoop", (n,)) for n in (100_000, 200_000)]
@@ -29,6 +30,7 @@ def test_a_known_loop_scales_with_its_trip_count_and_excludes_compilation():
     assert result["isa"]["numba"]["numba"] == "haswell"  # steered off AVX-512
 
 
+@pytest.mark.integration
 @needs_valgrind
 def test_counts_repeat_exactly_in_a_fresh_process():
     cases = [("Sum(10000, numpy_sum)", "Sum", (10_000, "numpy_sum", "cpu"))]
@@ -99,15 +101,20 @@ def test_the_helper_builds_and_its_requests_do_nothing_outside_valgrind(tmp_path
 
 
 def test_every_family_case_is_a_real_case_of_its_benchmark():
-    from benchmarks.bench_axis_sum import AxisSum
-    from benchmarks.bench_gelu import Gelu
-    from benchmarks.bench_sum import Sum
+    from benchmarks.cases import all_cases
 
-    classes = {"Sum": Sum, "AxisSum": AxisSum, "Gelu": Gelu}
-    for label, cls, params in instructions.family_cases():
-        bench = classes[cls]
-        assert all(p in values for p, values in zip(params, bench.params)), label
-        assert instructions.case_library(cls, params) in ("numba", "numpy", "torch")
+    timed = set(all_cases())
+    counted = instructions.counted_cases()
+    assert len(counted) == len(instructions.family_cases())
+    for label, case in counted.items():
+        assert case in timed, label  # the very case the timed benchmark runs
+        assert instructions.case_library(case.cls, case.params) in ("numba", "numpy", "torch")
+    # every implementation of every registry is counted somewhere
+    from benchmarks.impls import AXIS_SUMS, GELUS, SUMS
+
+    assert {c.values["impl"] for c in counted.values() if c.cls == "Sum"} == set(SUMS)
+    assert {c.values["library"] for c in counted.values() if c.cls == "AxisSum"} == set(AXIS_SUMS)
+    assert {c.values["mode"] for c in counted.values() if c.cls == "Gelu"} == set(GELUS)
 
 
 def test_time_and_count_readings():

@@ -98,6 +98,7 @@ def test_likwid_report_parsing_and_sizes():
     assert likwid_anchor.isa_suffix(set()) == "_sse"
 
 
+@pytest.mark.integration
 def test_likwid_bench_runs_here():
     if shutil.which("likwid-bench") is None:
         if os.environ.get("REQUIRE_LIKWID") == "1":
@@ -132,7 +133,7 @@ def test_keep_heap_applies_to_large_cpu_outputs_only():
 
 
 def test_publish_keeps_results_of_an_older_benchmark_version():
-    from tools.run.asv_atomic import every_version
+    from tools.results.asv_launcher import every_version
 
     class Stored:  # asv's Results: two stored benchmarks, one since removed from the suite
         def get_all_result_keys(self):

@@ -39,15 +39,27 @@ def test_lower_layers_never_import_higher_ones():
     assert seen > 10  # the walk found the cross-layer imports it is meant to check
 
 
-def test_python_m_tools_lists_every_command():
+def test_python_m_tools_lists_every_verb_and_each_runs_a_command():
+    import importlib
+
+    from tools.__main__ import VERBS, resolve
+
     out = subprocess.run([sys.executable, "-m", "tools"], cwd=REPO_ROOT, capture_output=True,
                          text=True, check=True).stdout
-    for command in ("tools.reports.headline", "tools.reports.findings",
-                    "tools.reports.compare_releases", "tools.run.smoke",
-                    "tools.run.provenance", "tools.dashboard.publish"):
-        line = next(line for line in out.splitlines() if command in line)
-        assert len(line.split(command, 1)[1].strip()) > 10, line  # with its one-line summary
-    assert "tools.reports.tables" not in out  # a library module, not a command
+    for verb, (target, about) in VERBS.items():
+        line = next(line for line in out.splitlines() if line.split()[:1] == [verb])
+        assert about in line and len(about) > 10, line  # with its one-line summary
+        topics = [None] if isinstance(target, str) else [None, *target]
+        for topic in topics:
+            module, prog, rest = resolve([verb, *([topic] if topic else []), "--x"])
+            assert rest == ["--x"] and prog.startswith(f"python -m tools {verb}")
+            assert callable(importlib.import_module(module).main), module
+    help_text = subprocess.run([sys.executable, "-m", "tools", "report", "headline", "--help"],
+                               cwd=REPO_ROOT, capture_output=True, text=True)
+    assert help_text.returncode == 0 and "python -m tools report headline" in help_text.stdout
+    bad = subprocess.run([sys.executable, "-m", "tools", "frobnicate"], cwd=REPO_ROOT,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "unknown verb" in bad.stderr
 
 
 # A new implementation registered in one place, the way a contributor would add it: the suite,
@@ -113,3 +125,127 @@ def test_seed_figures_name_registered_implementations():
     assert set(seed.SUM_10M) <= set(impls.SUMS)
     assert {name for name, impl in impls.SUMS.items() if impl.seed_name} == set(seed.SUM_10M)
     assert set(seed.GELU_10M) <= set(impls.GELU_MODES)
+
+
+# ---------------------------------------------------------------------------------------------
+# The import graph of benchmarks/ and tools/, every import (also those inside functions).
+
+def _modules():
+    for top in ("benchmarks", "tools"):
+        for folder, _, names in os.walk(os.path.join(REPO_ROOT, top)):
+            for name in names:
+                if name.endswith(".py"):
+                    path = os.path.join(folder, name)
+                    module = os.path.relpath(path, REPO_ROOT)[:-3].replace(os.sep, ".")
+                    yield module.removesuffix(".__init__"), path
+
+
+def import_graph():
+    """{module: {modules of this repository it imports}}."""
+    modules = dict(_modules())
+    graph = {}
+    for module, path in modules.items():
+        package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            else:
+                continue
+            for name in names:
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != module:
+                    targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def _cycles(graph):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_anywhere():
+    graph = import_graph()
+    assert len(graph) > 50 and sum(map(len, graph.values())) > 100  # the walk saw the code
+    assert _cycles(graph) == []
+    # the detector itself finds a cycle where there is one
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+def test_the_dashboard_imports_no_runner_and_benchmarks_no_tools():
+    graph = import_graph()
+    runners = [m for m in graph if m.startswith("tools.run.") or m == "tools.history.run"]
+    for module, targets in graph.items():
+        if module.startswith("tools.dashboard"):
+            assert not targets & set(runners), (module, targets & set(runners))
+        if module.startswith("benchmarks"):
+            assert not any(t.startswith("tools") for t in targets), module
+
+
+def test_every_pin_is_requirements_txt():
+    """asv.conf.json and history/releases.json are JSON and cannot read requirements.txt:
+    what they hold of the pinned versions must be what it pins."""
+    from tools.history.releases import load_histories
+    from tools.results.config import load_config
+    from tools.results.pins import pair_pins, pins
+
+    p = pins()
+    assert {"numpy", "numba", "llvmlite", "torch", "asv", "asv_runner"} <= set(p)
+    matrix = load_config()["matrix"]["req"]
+    for name, version in pair_pins().items():
+        assert version in matrix[name], (name, version, matrix[name])
+    assert matrix["numpy"] == [p["numpy"]] and matrix["pip+asv_runner"] == [p["asv_runner"]]
+    histories = load_histories()
+    assert histories["numba"].fixed["torch"] == p["torch"]
+    assert histories["torch"].fixed["numba"] == p["numba"]
+
+
+def test_the_results_tree_holds_asv_files_only():
+    """A plain `asv publish` reads every folder of results/: one without a machine file (the
+    project's own records) would print 'Skipping results: could not load .../machine.json'."""
+    results = os.path.join(REPO_ROOT, "results")
+    folders = 0
+    for folder, subfolders, files in os.walk(results):
+        if folder == results:
+            assert set(files) <= {"benchmarks.json"}, files
+            continue
+        folders += 1
+        assert "machine.json" in files and not subfolders, folder
+        assert all(f.endswith(".json") for f in files), folder
+    assert folders >= 2

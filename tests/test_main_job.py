@@ -6,7 +6,8 @@ import os
 import pytest
 
 from tools.results.rows import ResultsError
-from tools.run import asv_atomic, main_job
+from tools.results import asv_launcher as asv_atomic
+from tools.run import main_job
 
 
 @pytest.fixture
@@ -168,10 +169,12 @@ def test_a_dropped_stamp_is_read_back_from_the_record(tmp_path):
     from tools.results.releases import recorded_params
 
     folder = tmp_path / "results" / "m"
-    (folder / "provenance").mkdir(parents=True)
+    records = tmp_path / "provenance" / "m"  # beside results/, not in asv's tree
+    folder.mkdir(parents=True)
+    records.mkdir(parents=True)
     name = "abcd1234-existing-env.json"
     (folder / name).write_text(json.dumps({"params": {"machine": "m"}}))  # stamp dropped
-    (folder / "provenance" / name).write_text(json.dumps({"numba": "0.68.1", "machine": "x"}))
+    (records / name).write_text(json.dumps({"numba": "0.68.1", "machine": "x"}))
     assert recorded_params(str(folder / name)) == {"numba": "0.68.1", "machine": "m"}
 
 

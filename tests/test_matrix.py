@@ -13,14 +13,18 @@ import pytest
 from tools.reports import compare_releases, release_timeline
 from tools.run import provenance
 from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.results.pins import pair_pins, pins
 from tools.results.rows import load_rows, result_files, unquote
 
-NUMBA_RELEASES = ["0.67.0", "0.68.1"]
-MATRIX = {"req": {"numpy": ["2.4.6"], "numba": NUMBA_RELEASES, "torch": ["2.13.0"],
-                  "pip+asv_runner": ["0.2.5"]}}
+pytestmark = pytest.mark.integration  # real commands, environments or a browser
+
+PINS = pins()
+NUMBA_RELEASES = ["0.67.0", PINS["numba"]]
+MATRIX = {"req": {**{name: [version] for name, version in pair_pins().items()},
+                  "numba": NUMBA_RELEASES}}
 SUBSET = (r"^bench_sum\.Sum\.time_sum\((100|10000), '(numba_loop|numba_loop_fastmath)', 'cpu'\)$"
           r"|^bench_provenance\.")
-LLVMLITE = {"0.67.0": "0.49.0", "0.68.1": "0.50.0"}  # the one llvmlite each numba accepts
+LLVMLITE = {"0.67.0": "0.49.0", PINS["numba"]: PINS["llvmlite"]}  # the one llvmlite each numba accepts
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +57,10 @@ def test_each_release_wrote_its_own_stamped_results(matrix_run):
         # read back: versions stamped from inside that environment, not from the config
         assert data["params"]["llvmlite"] == LLVMLITE[numba]
         assert data["requirements"]["llvmlite"] == LLVMLITE[numba]
-        assert data["params"]["torch"].startswith("2.13.0")
+        assert data["params"]["torch"].startswith(PINS["torch"])
         assert data["params"]["torch_threads"] == data["params"]["numba_threads"] != ""
         assert data["params"]["cpu_model"] and data["params"]["gpu"] == "none"
-        assert data["params"]["asv_runner"] == "0.2.5"  # the pin held inside the environment
+        assert data["params"]["asv_runner"] == PINS["asv_runner"]  # the pin held inside the environment
         rows = load_rows(path, results)
         timed = {(unquote(r.params["impl"]), r.params["size"]): r for r in rows
                  if r.benchmark == "bench_sum.Sum.time_sum" and r.value == r.value}
@@ -96,7 +100,7 @@ def test_a_session_keeps_every_round_in_alternating_order(pair_session):
         assert all(r["values"]["B"][case]["first"] != r["values"]["A"][case]["first"]
                    for r in session.rounds)
     assert session.versions("A")["numba"] == "0.67.0"
-    assert session.versions("B")["numba"] == "0.68.1"
+    assert session.versions("B")["numba"] == PINS["numba"]
     assert session.versions("A")["llvmlite"] == LLVMLITE["0.67.0"]
     for rnd in session.rounds:
         for side in "AB":

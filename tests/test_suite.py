@@ -57,6 +57,7 @@ def test_asv_runner_pin_is_the_installed_one():
     assert asv_runner  # imported from this environment
 
 
+@pytest.mark.integration
 def test_asv_check_passes(tmp_path):
     out = run_asv(["check", "-E", f"existing:{sys.executable}"], scratch_config(str(tmp_path)))
     assert "No problems found" in out
@@ -88,6 +89,7 @@ def smoke_run():
     assert _snapshot(committed) == before, "the smoke run touched results/"
 
 
+@pytest.mark.integration
 def test_smoke_run_measures_the_subset_and_publishes(smoke_run):
     out, rows = smoke_run
     measured = {
@@ -108,6 +110,7 @@ def test_smoke_run_measures_the_subset_and_publishes(smoke_run):
     assert os.path.getsize(index) > 0
 
 
+@pytest.mark.integration
 def test_provenance_stamps_this_interpreter(smoke_run):
     out, _ = smoke_run
     results_dir = os.path.join(out, "results")
@@ -126,6 +129,7 @@ def test_provenance_stamps_this_interpreter(smoke_run):
     assert data["params"]["python"] == data["python"] == "{}.{}".format(*sys.version_info[:2])
 
 
+@pytest.mark.integration
 def test_headline_reads_the_smoke_results(smoke_run, capsys):
     out, rows = smoke_run
     assert headline.main(["--results", os.path.join(out, "results")]) == 0
@@ -175,4 +179,4 @@ def test_main_command_refuses_quick_runs_over_stored_results():
     proc = subprocess.run(["bash", "tools/run_benchmarks.sh", "--quick"], cwd=REPO_ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "tools.run.smoke" in proc.stderr
+    assert "python -m tools smoke" in proc.stderr

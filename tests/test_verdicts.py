@@ -7,7 +7,8 @@ import pytest
 
 from tools.reports import verdicts
 from tools.results.rows import ResultsError
-from tools.results.sessions import FORMAT, check_session, load_session, write_json_atomic
+from tools.results.atomic import write_json_atomic
+from tools.results.sessions import FORMAT, check_session, load_session
 from tools.run.measure_pair import check_pair
 
 

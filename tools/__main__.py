@@ -1,7 +1,8 @@
 """One command for everything around the suite: `python -m tools VERB [ARGS]`.
 
 `python -m tools` lists the verbs; `python -m tools VERB --help` explains one. A verb with
-topics (`report`, `check`, `history`) takes the topic first: `python -m tools report headline`.
+topics (`report`, `check`, `history`, `count`) takes the topic first:
+`python -m tools report headline`; without one it runs its first topic.
 """
 import importlib
 import sys
@@ -14,7 +15,8 @@ VERBS = {
                                        "(--kernel NAME: one kernel file's cases)"),
     "compare": ("tools.reports.compare_releases", "the verdicts of a paired session: which "
                                                    "cases a release changed"),
-    "count": ("tools.run.count_pair", "instruction counts in both environments of a pair"),
+    "count": ({"pair": "tools.run.count_pair", "family": "benchmarks.instructions"},
+              "instruction counts: pair (default; both environments of a session), family"),
     "history": ({"run": "tools.history.run", "report": "tools.history.steps",
                  "ledger": "tools.history.ledger"},
                 "release histories: run (default; --kernel NAME), report, ledger"),
@@ -29,6 +31,10 @@ VERBS = {
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
 }
+
+
+# Verbs whose default topic takes positional arguments (`history numba`, `count numba ...`).
+TAKES_ARGUMENTS = ("history", "count")
 
 
 def usage():
@@ -54,7 +60,7 @@ def resolve(argv):
         return target, f"python -m tools {verb}", rest
     if rest and rest[0] in target:
         return target[rest[0]], f"python -m tools {verb} {rest[0]}", rest[1:]
-    if rest and not rest[0].startswith("-") and verb != "history":
+    if rest and not rest[0].startswith("-") and verb not in TAKES_ARGUMENTS:
         print(f"tools {verb}: unknown topic {rest[0]!r}: choose one of {', '.join(target)}",
               file=sys.stderr)
         raise SystemExit(2)

@@ -7,15 +7,15 @@ the Findings from its navigation bar.
 """
 import json
 import os
-import subprocess
-import sys
 
 from .. import REPO_ROOT
 from ..history import ledger
 from ..history.releases import load_histories
-from ..history.run import config_path, resolved
+from ..history.paths import config_path, resolved
 from ..results.config import load_config
-from .publish import NAV_ANCHOR, PublishError, make_offline, write_atomic
+from ..results.asv_launcher import run_asv
+from ..results.atomic import write_atomic
+from .offline import NAV_ANCHOR, PublishError, make_offline
 
 HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
 
@@ -71,8 +71,7 @@ def publish_history(name, html_dir=None, results_dir=None):
     path = os.path.join(scratch, f"{name}.asv.conf.json")
     with open(path, "w") as f:
         json.dump(conf, f, indent=2)
-    proc = subprocess.run([sys.executable, "-m", "tools.run.asv_atomic", "publish", "--config",
-                           path], cwd=REPO_ROOT, capture_output=True, text=True)
+    proc = run_asv(["publish"], path, capture=True)
     if proc.returncode != 0:
         raise PublishError(f"asv publish of the {name} history failed: "
                            + " ".join((proc.stdout + proc.stderr).split())[-300:])

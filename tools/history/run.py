@@ -21,27 +21,26 @@ installed/TAG.json there); 3 rounds is the least that the paired verdicts accept
 """
 import argparse
 import glob
-import itertools
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 
+from benchmarks.cases import subset
+
 from .. import REPO_ROOT
-from ..results.config import load_config
-from ..results.sessions import write_json_atomic
+from ..results.asv_launcher import run_asv as launch
+from ..results.config import load_config, machine_name
+from ..results.atomic import write_json_atomic
 from ..run.provenance import collect_from
 from . import ledger
 from .releases import RELEASES_FILE, ReleaseListError, load_history
-from .subset import SUBSET_NAMES, bench_regexes, case_name, short_name, subset_cases
+from .paths import HISTORY_DIR, ROUNDS_FILE, config_path, resolved, result_file, samples_by_case
+from .subset import SUBSET_NAMES, bench_regexes, short_name, subset_cases
 
-HISTORY_DIR = os.path.join(REPO_ROOT, "history")
-ROUNDS_FILE = "rounds.json"
 # Samples per case and round: at least 2, at most 6 or 12 s (asv's default for one round is
 # up to 10 or 20 s). Three rounds give 18 samples per release and case; a torch history of
 # 11 releases x 3 rounds stays within an hour, installs included.
@@ -50,14 +49,6 @@ REPEAT = "(2,6,12.0)"
 
 def say(message):
     print(f"== {message}", flush=True)
-
-
-def config_path(name):
-    return os.path.join(HISTORY_DIR, f"{name}.asv.conf.json")
-
-
-def machine_name():
-    return os.environ.get("ASV_MACHINE") or socket.gethostname()
 
 
 def scratch_config(name, out_dir):
@@ -78,11 +69,6 @@ def scratch_config(name, out_dir):
     return path
 
 
-def resolved(config, key):
-    conf = load_config(config)
-    return os.path.normpath(os.path.join(os.path.dirname(config), conf[key]))
-
-
 def plan(commits, rounds):
     """[(round, tag, commit)]: odd rounds oldest release first, even rounds newest first."""
     steps = []
@@ -90,30 +76,6 @@ def plan(commits, rounds):
         order = commits if r % 2 else commits[::-1]
         steps += [(r, tag, commit) for tag, commit in order]
     return steps
-
-
-def result_file(results_dir, machine, commit):
-    paths = glob.glob(os.path.join(results_dir, machine, f"{commit[:8]}-*.json"))
-    return paths[0] if len(paths) == 1 else None
-
-
-def samples_by_case(path, cases):
-    """{short case name: [samples]} of the cases stored in one result file."""
-    if path is None:
-        return {}
-    with open(path) as f:
-        data = json.load(f)
-    column = data["result_columns"].index("samples")
-    out = {}
-    wanted = {case_name(b, p): short_name(b, p) for b, p in cases}
-    for bench, row in data["results"].items():
-        if len(row) <= column or row[column] is None:
-            continue
-        for params, samples in zip(itertools.product(*row[1]), row[column]):
-            name = case_name(bench, params)
-            if name in wanted and samples:
-                out[wanted[name]] = samples
-    return out
 
 
 def round_medians(before, after):
@@ -132,8 +94,7 @@ def env_python(env_dir):
 
 
 def run_asv(config, args):
-    cmd = [sys.executable, "-m", "tools.run.asv_atomic", *args, "--config", config]
-    return subprocess.run(cmd, cwd=REPO_ROOT).returncode
+    return launch(args, config).returncode
 
 
 def load_progress(path, expected):
@@ -269,8 +230,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("history", help="numba or torch (history/releases.json)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--subset", choices=SUBSET_NAMES, default="seed",
-                        help="the cases: seed (default), tiny, or kernel:NAME for one kernel file")
+    parser.add_argument("--subset", default="seed",
+                        help=f"the cases: one of {', '.join(SUBSET_NAMES)} (default: seed)")
     parser.add_argument("--kernel", help="the cases of one kernel file (= --subset kernel:NAME)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
     parser.add_argument("--scratch", help="write ledger, environment and results here only")
@@ -279,6 +240,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.kernel:
         args.subset = f"kernel:{args.kernel}"
+    try:
+        subset(args.subset)  # an unknown kernel: one line, before anything is generated
+    except ValueError as exc:
+        print(f"history: {exc}", file=sys.stderr)
+        return 2
     try:
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
                          args.releases_file, args.machine)

@@ -15,7 +15,6 @@ the same case, the same pair and the same direction.
 """
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -24,9 +23,10 @@ import sys
 from .. import REPO_ROOT
 from ..reports.tables import render
 from ..reports.verdicts import GATE, case_result, drift, judge
-from ..results.sessions import write_text_atomic
+from ..results.atomic import write_text_atomic
 from .releases import ReleaseListError, load_history
-from .run import ROUNDS_FILE, config_path, machine_name, resolved, result_file, samples_by_case
+from ..results.config import machine_name
+from .paths import ROUNDS_FILE, config_path, resolved, result_file, samples_by_case
 from .subset import as_case, short_name, subset_cases
 
 REPORT_DIR = os.path.join(REPO_ROOT, "report")

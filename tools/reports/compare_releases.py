@@ -25,7 +25,8 @@ from benchmarks.instructions import counted_cases
 
 from .. import REPO_ROOT
 from ..results.rows import ResultsError
-from ..results.sessions import find_sessions, load_instructions, load_session, write_text_atomic
+from ..results.atomic import write_text_atomic
+from ..results.sessions import find_sessions, load_instructions, load_session
 from .tables import render
 from .verdicts import (COUNT_GATE, FDR, GATE, case_result, codegen_reading, count_change,
                        drift, judge)

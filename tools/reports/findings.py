@@ -11,6 +11,7 @@ dashboard (html/findings/) and links it from the dashboard's navigation bar.
 """
 import argparse
 import glob
+import io
 import math
 import os
 import sys
@@ -21,10 +22,12 @@ from benchmarks.bandwidth import COPY_KERNELS, READ_KERNELS
 from benchmarks.impls import SUMS
 
 from .. import REPO_ROOT
+from ..results.config import record_of
 from ..results.hardware import cpu_model
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex, read_json
-from ..results.sessions import load_instructions, load_session, write_text_atomic
+from ..results.atomic import write_atomic, write_text_atomic
+from ..results.sessions import load_instructions, load_session
 from .compare_releases import compare, count_lines, count_table
 from .measures import compiled_speedup, gelu_times, ratio as _ratio, rows_faster
 from .tables import fmt_ratio, fmt_time, render
@@ -523,8 +526,9 @@ def plots(r, out_dir):
     def save(fig, name, title):
         fig.tight_layout()
         path = os.path.join(out_dir, name)
-        fig.savefig(f"{path}.tmp{os.getpid()}", dpi=100, format="png")
-        os.replace(f"{path}.tmp{os.getpid()}", path)  # a kill never leaves half a PNG
+        buffer = io.BytesIO()
+        fig.savefig(buffer, dpi=100, format="png")
+        write_atomic(path, buffer.getvalue())  # a kill never leaves half a PNG
         plt.close(fig)
         made[name] = title
 
@@ -660,9 +664,9 @@ def check_complete(rows, path):
 
 
 def likwid_of(path, rows):
-    """The likwid-bench anchor stored beside the result file, for the same commit, or None."""
+    """The likwid-bench anchor of the result file's machine and commit, or None."""
     commit = rows[0].commit if rows else ""
-    anchor = os.path.join(os.path.dirname(path), "likwid", f"{commit[:8]}.json")
+    anchor = os.path.join(os.path.dirname(record_of(path)), "likwid", f"{commit[:8]}.json")
     try:
         return read_json(anchor) if commit and os.path.exists(anchor) else None
     except ResultsError:

@@ -1,11 +1,34 @@
 """The repository's asv.conf.json, read with one-line errors: every tool that needs it goes
 through `load_config`, so a missing or malformed file is one sentence, not a traceback."""
 import os
+import socket
 
 from .. import REPO_ROOT
 from .rows import ResultsError
 
 REQUIRED = ("benchmark_dir", "results_dir", "html_dir")
+
+
+def machine_name(explicit=None):
+    """The asv machine name results are filed under: `explicit`, else $ASV_MACHINE, else this
+    host's name (what `asv machine --yes` would pick)."""
+    return explicit or os.environ.get("ASV_MACHINE") or socket.gethostname()
+
+
+def provenance_dir(results_dir, machine):
+    """The project's own records of a machine's runs (the run-time provenance of each result
+    file, the likwid-bench anchor): provenance/MACHINE/ beside results/, never inside it,
+    where asv would try to read them as results ("Skipping results: could not load ...")."""
+    parent = os.path.dirname(os.path.abspath(results_dir))
+    return os.path.join(parent, "provenance", machine)
+
+
+def record_of(result_file):
+    """The provenance record of one result file: provenance/MACHINE/<same name>."""
+    machine_dir = os.path.dirname(os.path.abspath(result_file))
+    return os.path.join(provenance_dir(os.path.dirname(machine_dir),
+                                       os.path.basename(machine_dir)),
+                        os.path.basename(result_file))
 
 
 def config_path():

@@ -9,6 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .config import record_of
 from .rows import ResultsError, load_rows, read_json, result_files
 
 LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
@@ -73,10 +74,10 @@ def newest_result_file(results_dir, machine=None, wanted=None):
 
 def recorded_params(path):
     """A result file's environment params, completed from the provenance record the main job
-    stored beside it (provenance/<same name>) where a later plain `asv run` dropped the stamp
-    (asv keeps results across runs, not params)."""
+    stored for it (provenance/MACHINE/<same name>) where a later plain `asv run` dropped the
+    stamp (asv keeps results across runs, not params)."""
     params = read_json(path).get("params", {})
-    record = os.path.join(os.path.dirname(path), "provenance", os.path.basename(path))
+    record = record_of(path)
     if os.path.exists(record):
         params = {**read_json(record), **params}
     return params

@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 
+from .atomic import write_json_atomic
 from .rows import ResultsError
 
 FORMAT = 1
@@ -56,29 +57,6 @@ class Session:
 
     def save(self):
         write_json_atomic(self.path, self.data)
-
-
-def write_json_atomic(path, data):
-    """Write to a temporary file, flush it to disk, then rename over `path`: a kill at any
-    moment leaves either the old file or the new one, never a truncated one."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_text_atomic(path, text):
-    """As write_json_atomic, for a text file (a report)."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def session_dir(root, machine, library, release_a, release_b):

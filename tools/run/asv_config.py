@@ -3,9 +3,9 @@ runs and checks never touch the committed results/."""
 import json
 import os
 import subprocess
-import sys
 
 from .. import REPO_ROOT
+from ..results.asv_launcher import run_asv as launch
 from ..results.config import load_config
 from ..results.rows import ResultsError
 
@@ -28,13 +28,9 @@ def scratch_config(scratch_dir, **overrides):
     return path
 
 
-def run_asv(args, config, **kwargs):
-    """Run asv in this interpreter's environment; raise with its output if it fails."""
-    cmd = [sys.executable, "-m", "asv", *args, "--config", config]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, **kwargs)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+def run_asv(args, config, env=None, timeout=None):
+    """Run asv (guarded) in this interpreter's environment; raise with its output if it fails."""
+    return launch(args, config, env=env, check=True, timeout=timeout).stdout
 
 
 def head_commit():

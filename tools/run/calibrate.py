@@ -30,12 +30,15 @@ from .. import REPO_ROOT
 from ..reports.compare_releases import compare
 from ..reports.tables import render
 from ..reports.verdicts import FDR, GATE, judge
+from ..results.config import machine_name
+from ..results.pins import pins
 from ..results.rows import ResultsError
-from ..results.sessions import Session, load_session, write_text_atomic
+from ..results.atomic import write_text_atomic
+from ..results.sessions import Session, load_session
 from .measure_pair import FAMILIES, measure_pair, select_cases, subset
 
 TREATMENTS = (0.0, 0.05, 0.10)
-LIBRARY, RELEASE = "numba", "0.68.1"
+LIBRARY, RELEASE = "numba", pins()["numba"]  # the pinned numba against itself
 OLD_THRESHOLD = 1.1  # the former method: asv's Mann-Whitney on one run each, beyond 1.1x
 
 
@@ -192,7 +195,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--bench", help="regular expression narrowing the cases further")
-    parser.add_argument("--machine", default=os.environ.get("ASV_MACHINE") or os.uname()[1])
+    parser.add_argument("--machine", default=machine_name())
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"))
     parser.add_argument("--report", default=os.path.join(REPO_ROOT, "report", "calibration.md"))
     parser.add_argument("--report-only", action="store_true",

@@ -4,7 +4,7 @@ the working-set sizes and thread counts of benchmarks/bench_bandwidth.py.
 
     python -m tools.run.likwid_anchor [--machine NAME] [--repeat 3] [--seconds 0.5]
 
-Writes results/<machine>/likwid/<commit8>.json (sizes, kernel, threads, GB/s of each repeat,
+Writes provenance/<machine>/likwid/<commit8>.json (sizes, kernel, threads, GB/s of each repeat,
 the likwid-bench version and the vector ISA used); `tools.reports.findings` prints it beside
 the ceiling. likwid counts bytes as the suite does: load = bytes read, copy and copy_mem (non-temporal
 stores) = read + written.
@@ -15,13 +15,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 
 from .. import REPO_ROOT
+from ..results.config import machine_name, provenance_dir
 from ..results.rows import ResultsError
-from ..results.sessions import write_json_atomic
+from ..results.atomic import write_json_atomic
 from .asv_config import head_commit
 
 # The suite's sizes (float32 elements): a sum reads 4 bytes each, a copy moves 8 (in + out).
@@ -74,13 +74,9 @@ def run_one(test, size_arg, threads, seconds):
     return value / 1000  # GB/s
 
 
-def machine_name(explicit):
-    """The asv machine name the main job uses: ASV_MACHINE, else the host name."""
-    return explicit or os.environ.get("ASV_MACHINE") or socket.gethostname()
-
-
 def anchor_path(machine, commit):
-    return os.path.join(REPO_ROOT, "results", machine, "likwid", f"{commit[:8]}.json")
+    return os.path.join(provenance_dir(os.path.join(REPO_ROOT, "results"), machine), "likwid",
+                        f"{commit[:8]}.json")
 
 
 def main(argv=None):

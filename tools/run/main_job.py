@@ -6,21 +6,27 @@ dashboard. Resumable, and nothing already measured is lost to an interruption.
     python -m tools.run.main_job --fresh          # measure every phase again at this commit
     python -m tools.run.main_job --phases 'Sum'   # only phases whose label matches
     python -m tools.run.main_job --allow-dirty    # measure uncommitted code, recorded as dirty
+    python -m tools.run.main_job --matrix         # every release of asv.conf.json's matrix
+
+`python -m tools run` is the same command (`bash tools/run_benchmarks.sh` sets up first).
 
 - Resumable: after each phase completes, its label is recorded under .asv/progress/; a rerun
   at the same commit skips the phases whose results are in the result file and says so.
-- Guarded: asv runs with atomic JSON writes (tools/run/asv_atomic.py); before every asv
+- Guarded: asv runs with atomic JSON writes (tools/results/asv_launcher.py); before every asv
   invocation the result files are copied under .asv/snapshots/, and a file that no longer
   parses afterwards (or at the start of a run, after a kill) is restored from its copy, with a
   message. An unreadable ~/.asv-machine.json is moved aside and written anew.
 - Provenance is recorded at run time by the interpreter that measures (versions, wheel
-  flavour, threads, CPU, ISA, GPU), stored as results/<machine>/provenance/<commit>-<env>.json,
+  flavour, threads, CPU, ISA, GPU), stored as provenance/<machine>/<commit>-<env>.json,
   read again when the run ends; the stamp copies that record into the result file, and a run
   whose interpreter changed in between, or differs from an earlier record of the same commit,
   is refused.
 - Results do not depend on the checkout's path: asv is given the virtualenv through a fixed
   link (~/.cache/array-op-benchmarks/venv), so the environment's name, and with it the result
   file, is the same from every clone on this machine.
+- The release matrix (--matrix) goes through the same phases, guards and resume: asv builds
+  (or reuses) the matrix's virtualenvs, runs each phase in every one of them, and provenance is
+  stamped from inside each environment at the end.
 - A dirty working tree is refused (the results would be filed under a commit that does not
   contain the code measured) unless --allow-dirty, which records it.
 """
@@ -30,15 +36,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 from .. import REPO_ROOT
-from ..results.config import load_config
+from ..results.asv_launcher import run_asv
+from ..results.config import load_config, machine_name, record_of
 from ..results.rows import ResultsError, read_json
-from ..results.sessions import write_json_atomic
+from ..results.atomic import copy_atomic, write_json_atomic
 from .asv_config import head_commit
 from .phases import phases
 
@@ -77,7 +83,7 @@ def result_path(results_dir, machine, commit, env):
 
 
 def record_path(results_dir, machine, commit, env):
-    return os.path.join(results_dir, machine, "provenance", f"{commit[:8]}-{env}.json")
+    return record_of(result_path(results_dir, machine, commit, env))
 
 
 def progress_path(machine, commit, env):
@@ -110,11 +116,7 @@ def take_snapshots(paths):
     """Copy every parsing file in `paths` under .asv/snapshots/ (atomically)."""
     for path in paths:
         if os.path.exists(path) and parses(path):
-            target = snapshot_path(path)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            tmp = f"{target}.tmp{os.getpid()}"
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
+            copy_atomic(path, snapshot_path(path))
 
 
 def repair(paths):
@@ -126,8 +128,7 @@ def repair(paths):
             continue
         copy = snapshot_path(path)
         if os.path.exists(copy) and parses(copy):
-            shutil.copyfile(copy, f"{path}.tmp{os.getpid()}")
-            os.replace(f"{path}.tmp{os.getpid()}", path)
+            copy_atomic(copy, path)
             messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse (interrupted "
                             "write): restored from the copy taken before the last asv run")
         else:
@@ -140,9 +141,8 @@ def repair(paths):
 
 def guarded_files(results_dir):
     """Every JSON file asv may rewrite under results/ (result files, machine files,
-    benchmarks.json); provenance records are written atomically by this job."""
-    return [p for p in glob.glob(os.path.join(results_dir, "**", "*.json"), recursive=True)
-            if os.sep + "provenance" + os.sep not in p]
+    benchmarks.json): results/ holds asv's files only."""
+    return glob.glob(os.path.join(results_dir, "**", "*.json"), recursive=True)
 
 
 def check_machine_file():
@@ -157,8 +157,7 @@ def check_machine_file():
 
 def asv(args, config, env=None):
     """One asv invocation with atomic writes; its output goes to the console."""
-    cmd = [sys.executable, "-m", "tools.run.asv_atomic", *args, "--config", config]
-    return subprocess.run(cmd, cwd=REPO_ROOT, env=env).returncode
+    return run_asv(args, config, env).returncode
 
 
 def dirty_files():
@@ -236,7 +235,9 @@ def likwid_step(machine, commit, fresh):
                    cwd=REPO_ROOT)
 
 
-def run(args):
+def start(args):
+    """What every run needs first: config, commit (a dirty tree refused), machine registered,
+    files an earlier kill broke repaired."""
     conf = load_config()
     results_dir = os.path.join(REPO_ROOT, conf["results_dir"])
     config = os.path.join(REPO_ROOT, "asv.conf.json")
@@ -246,13 +247,7 @@ def run(args):
         raise ResultsError(f"uncommitted changes in {', '.join(dirty[:5])}: the results would "
                            "be filed under a commit that does not hold the code measured. "
                            "Commit first, or pass --allow-dirty (recorded in the results)")
-    machine = os.environ.get("ASV_MACHINE") or socket.gethostname()
-    python = stable_python()
-    env = env_name(python)
-    result = result_path(results_dir, machine, commit, env)
-    record = record_path(results_dir, machine, commit, env)
-    progress_file = progress_path(machine, commit, env)
-
+    machine = machine_name()
     for message in repair(guarded_files(results_dir)):
         say(message)
     check_machine_file()
@@ -262,11 +257,13 @@ def run(args):
         for message in repair([MACHINE_FILE]):
             say(message)
         raise ResultsError("asv machine failed: see its output above")
-    before = record_provenance(python, record, dirty)
-    say(f"provenance recorded by {python}: numpy {before['numpy']}, numba {before['numba']}, "
-        f"torch {before['torch']}, threads {before['torch_threads']}/"
-        f"{before['numba_threads']}, {before['cpu_model']} ({before['cpu_isa']})")
+    return results_dir, config, commit, dirty, machine
 
+
+def run_phases(args, results_dir, config, progress_file, asv_args, results):
+    """Every selected phase, one guarded asv invocation each, resumable: a phase recorded in
+    `progress_file` whose class is in every one of `results()` is skipped. Returns the labels
+    of the phases that failed."""
     if args.bench:
         selected = [("your selection", args.bench)]
     else:
@@ -276,18 +273,18 @@ def run(args):
     if os.path.exists(progress_file) and not args.fresh and parses(progress_file):
         done = set(read_json(progress_file).get("done", []))
     failed, skipped = [], []
-    start = time.perf_counter()
+    started = time.perf_counter()
     for i, (label, regex) in enumerate(selected, 1):
-        head = f"benchmarks [{i}/{len(selected)}, {time.perf_counter() - start:.0f} s]: {label}"
-        if label in done and args.bench is None and phase_in_results(result, regex):
+        head = f"benchmarks [{i}/{len(selected)}, {time.perf_counter() - started:.0f} s]: {label}"
+        files = results()
+        if label in done and args.bench is None and files and \
+                all(phase_in_results(path, regex) for path in files):
             skipped.append(label)
-            say(f"{head}: skipped, already measured at {commit[:8]} (--fresh re-measures)")
+            say(f"{head}: skipped, already measured at this commit (--fresh re-measures)")
             continue
         say(head)
-        guarded = guarded_files(results_dir)
-        take_snapshots(guarded)
-        code = asv(["run", "-E", f"existing:{python}", "--set-commit-hash", commit,
-                    "--machine", machine, "--record-samples", "--bench", regex], config)
+        take_snapshots(guarded_files(results_dir))
+        code = asv([*asv_args, "--record-samples", "--bench", regex], config)
         repaired = repair(guarded_files(results_dir))
         for message in repaired:
             say(message)
@@ -295,24 +292,21 @@ def run(args):
             failed.append(label)
             continue
         done.add(label)
-        write_json_atomic(progress_file, {"commit": commit, "done": sorted(done)})
+        write_json_atomic(progress_file, {"done": sorted(done)})
     if skipped:
         say(f"resumed: {len(skipped)} phases measured before were skipped: "
             f"{', '.join(skipped)}")
+    return failed
 
-    if not args.bench and (not args.phases or re.search(args.phases, "likwid")):
-        likwid_step(machine, commit, args.fresh)
-    after = record_provenance(python, record, dirty)  # refuses if the interpreter changed
-    if os.path.exists(result):
-        stamp_from_record(result, after)
-        say(f"provenance: {os.path.relpath(result, REPO_ROOT)} stamped from "
-            f"{os.path.relpath(record, REPO_ROOT)}")
+
+def finish(args, results_dir, machine, failed, started, findings=True):
+    """Findings (after a complete run only) and the dashboard; the exit status."""
     complete = not args.bench and not args.phases and not failed
-    if complete:
+    if complete and findings:
         say("findings: report/findings.md and its plots, from this run's results")
         subprocess.run([sys.executable, "-m", "tools.reports.findings", "--results",
                         results_dir, "--machine", machine], cwd=REPO_ROOT)
-    else:
+    elif findings:
         say("findings: not rebuilt from a partial run (" +
             ("selection only" if args.bench or args.phases else
              f"phases that failed: {', '.join(failed)}") + "); report/ is unchanged")
@@ -322,12 +316,62 @@ def run(args):
                                cwd=REPO_ROOT).returncode
     for message in repair(guarded_files(results_dir)):
         say(message)
-    say(f"done in {time.perf_counter() - start:.0f} s")
+    say(f"done in {time.perf_counter() - started:.0f} s")
     if failed:
         print(f"main_job: phases with failures: {', '.join(failed)} (see asv's output above;"
               " a rerun measures them again)", file=sys.stderr)
         return 1
     return 0 if published == 0 else 1
+
+
+def run(args):
+    started = time.perf_counter()
+    results_dir, config, commit, dirty, machine = start(args)
+    python = stable_python()
+    env = env_name(python)
+    result = result_path(results_dir, machine, commit, env)
+    record = record_path(results_dir, machine, commit, env)
+    before = record_provenance(python, record, dirty)
+    say(f"provenance recorded by {python}: numpy {before['numpy']}, numba {before['numba']}, "
+        f"torch {before['torch']}, threads {before['torch_threads']}/"
+        f"{before['numba_threads']}, {before['cpu_model']} ({before['cpu_isa']})")
+    failed = run_phases(args, results_dir, config, progress_path(machine, commit, env),
+                        ["run", "-E", f"existing:{python}", "--set-commit-hash", commit,
+                         "--machine", machine],
+                        lambda: [result] if os.path.exists(result) else [])
+    if not args.bench and (not args.phases or re.search(args.phases, "likwid")):
+        likwid_step(machine, commit, args.fresh)
+    after = record_provenance(python, record, dirty)  # refuses if the interpreter changed
+    if os.path.exists(result):
+        stamp_from_record(result, after)
+        say(f"provenance: {os.path.relpath(result, REPO_ROOT)} stamped from "
+            f"{os.path.relpath(record, REPO_ROOT)}")
+    return finish(args, results_dir, machine, failed, started)
+
+
+def run_matrix(args):
+    """The release matrix of asv.conf.json: the same phases, guards and resume, in every
+    matrix environment (asv creates the missing ones and reuses the others)."""
+    started = time.perf_counter()
+    results_dir, config, commit, _, machine = start(args)
+    say("setup: release matrix environments (created once, then reused)")
+    if subprocess.run([sys.executable, "-m", "tools.run.matrix_envs"], cwd=REPO_ROOT).returncode:
+        raise ResultsError("the matrix environments could not be built: see above")
+
+    def results():
+        return [path for path in glob.glob(os.path.join(results_dir, machine,
+                                                        f"{commit[:8]}-virtualenv-*.json"))]
+
+    failed = run_phases(args, results_dir, config, progress_path(machine, commit, "matrix"),
+                        ["run", f"{commit}^!", "--machine", machine], results)
+    say("provenance: stamping each matrix environment's versions, threads and hardware")
+    take_snapshots(guarded_files(results_dir))
+    subprocess.run([sys.executable, "-m", "tools.run.provenance", "--stamp", results_dir,
+                    "--commit", commit], cwd=REPO_ROOT)
+    for message in repair(guarded_files(results_dir)):
+        say(message)
+    # the findings describe one environment's complete run (the main job's), not the matrix
+    return finish(args, results_dir, machine, failed, started, findings=False)
 
 
 def main(argv=None):
@@ -339,6 +383,8 @@ def main(argv=None):
     parser.add_argument("--fresh", action="store_true", help="measure every phase again")
     parser.add_argument("--allow-dirty", action="store_true",
                         help="measure uncommitted changes (recorded as dirty)")
+    parser.add_argument("--matrix", action="store_true",
+                        help="every release of asv.conf.json's matrix instead of .venv's")
     args = parser.parse_args(argv)
     try:
         for name in ("bench", "phases"):
@@ -347,7 +393,7 @@ def main(argv=None):
                     re.compile(getattr(args, name))
                 except re.error as exc:
                     raise ResultsError(f"--{name} is not a valid regular expression: {exc}")
-        return run(args)
+        return run_matrix(args) if args.matrix else run(args)
     except ResultsError as exc:
         print(f"main_job: {exc}", file=sys.stderr)
         return 2

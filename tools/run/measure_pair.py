@@ -37,13 +37,13 @@ from benchmarks.slowdown import INJECT_VAR
 
 from .. import REPO_ROOT
 from ..reports.verdicts import GATE
+from ..results.config import machine_name
+from ..results.pins import pair_pins
 from ..results.rows import ResultsError
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit, scratch_config
 
 LIBRARIES = ("numba", "torch")
-# Everything but the library under test stays at these pins (requirements.txt's versions).
-BASE_PINS = {"numpy": "2.4.6", "numba": "0.68.1", "torch": "2.13.0", "pip+asv_runner": "0.2.5"}
 # What must be identical in both environments, besides the library under test.
 MUST_AGREE = ("numpy", "numba", "llvmlite", "torch", "asv_runner", "python_version")
 
@@ -69,7 +69,8 @@ def subset(families, bench=None):
 
 
 def env_pins(library, release):
-    return {**BASE_PINS, library: release}
+    """Everything but the library under test stays at requirements.txt's versions."""
+    return {**pair_pins(), library: release}
 
 
 def build_env(pins, env_dir, scratch, pip_env=None):
@@ -241,7 +242,7 @@ def main(argv=None):
     parser.add_argument("--bench", help="regular expression narrowing the cases further")
     parser.add_argument("--kernel", help="every cpu case of benchmarks/kernels/NAME.py "
                                          "(instead of --families)")
-    parser.add_argument("--machine", default=os.environ.get("ASV_MACHINE") or os.uname()[1])
+    parser.add_argument("--machine", default=machine_name())
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"),
                         help="where sessions are stored (default: rounds/)")
     parser.add_argument("--pypi-torch", action="store_true",

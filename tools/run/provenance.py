@@ -114,7 +114,7 @@ def collect_from(python):
 def stamp(path, info):
     """Add `info` to the file's environment params; library versions also to requirements."""
     from ..results.rows import read_json
-    from ..results.sessions import write_json_atomic
+    from ..results.atomic import write_json_atomic
 
     data = read_json(path)
     data["params"].update(info)

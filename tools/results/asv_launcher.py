@@ -1,4 +1,6 @@
-"""asv with atomic JSON writes: `python -m tools.run.asv_atomic <asv arguments>`.
+"""The one launcher of asv, with atomic JSON writes: `run_asv(args, config)` from Python,
+`python -m tools.results.asv_launcher <asv arguments>` from a shell. Every command that runs
+asv goes through here.
 
 asv writes every JSON file it keeps (result files, benchmarks.json, the machine files,
 ~/.asv-machine.json, the dashboard's data) with open(path, "w") and json.dump: a process
@@ -14,7 +16,10 @@ matrix included. Each result file's provenance stamp says what measured it. Ever
 asv unchanged.
 """
 import os
+import subprocess
 import sys
+
+from .. import REPO_ROOT
 
 
 def atomic(write_json):
@@ -33,6 +38,18 @@ def every_version(results, benchmarks):
     """Results.get_result_keys without the version filter: every stored benchmark that the
     suite still defines."""
     return {key for key in results.get_all_result_keys() if key in benchmarks}
+
+
+def run_asv(args, config, env=None, capture=False, check=False, timeout=None):
+    """asv `args` with `--config config`, guarded, from the repository root; the finished
+    process (its output captured with `capture`). `check`: RuntimeError with asv's output if
+    it fails."""
+    cmd = [sys.executable, "-m", __name__, *args, "--config", config]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, text=True,
+                          capture_output=capture or check, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"asv {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
 
 
 def main():
