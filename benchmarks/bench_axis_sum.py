@@ -1,7 +1,7 @@
 """Seed 1.2: row vs column sums of a float32 matrix, in both memory layouts.
 
 The seed's "rows faster by" ratio is time(cols) / time(rows) at equal shape, layout, library
-and device: `python -m tools.reports.headline` prints it from the results.
+and device: `python -m tools report headline` prints it from the results.
 """
 from .base import Benchmark
 from .common import DEVICES, parse_shape, uniform_matrix

@@ -143,8 +143,21 @@ def _by_label():
 
 def from_label(label):
     """The Case a report or session names 'Sum.time_sum(100, numba_loop, cpu)'; None if the
-    suite has no such case (any more)."""
-    return _by_label().get(label)
+    suite has no such case (any more). A label written before its benchmark gained trailing
+    parameters (Gelu's malloc) names the case with those at their first value (default)."""
+    case = _by_label().get(label)
+    if case is not None:
+        return case
+    head, _, rest = label.partition("(")
+    values = [v.strip() for v in rest[:-1].split(",")] if rest[:-1].strip() else []
+    for case in all_cases():
+        if f"{case.cls}.{case.method}" != head or len(case.params) <= len(values):
+            continue
+        grid = case.bench_class.params
+        if [str(p) for p in case.params[:len(values)]] == values and \
+                all(case.params[i] == grid[i][0] for i in range(len(values), len(case.params))):
+            return case
+    return None
 
 
 def cases_of(module, bench_class, prefix=TIMED_PREFIX):

@@ -9,6 +9,11 @@ SUM_10M = {
     "torch_from_numpy": 1.257e-3, "numpy_sum": 2.404e-3, "numba_loop": 7.988e-3,
     "numba_np_sum": 8.021e-3, "python_builtin": 0.826637, "python_loop": 1.135897,
 }
+# The seed's ranking at 10M in tiers, fastest first: a claim about the order of tiers, not
+# within one (the numba pair is 0.4 % apart in the seed; the two Python sums are both ~1000x
+# slower than the rest, their order is not what the notebook argues).
+SUM_10M_TIERS = [["torch_from_numpy"], ["numpy_sum"], ["numba_loop", "numba_np_sum"],
+                 ["python_builtin", "python_loop"]]
 # (library, shape) -> the seed's time(cols) / time(rows), C layout
 ROWS_FASTER = {
     ("torch", "25000x25000"): 3.58, ("torch", "10000x10000"): 1.79,

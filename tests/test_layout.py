@@ -125,6 +125,8 @@ def test_seed_figures_name_registered_implementations():
     assert set(seed.SUM_10M) <= set(impls.SUMS)
     assert {name for name, impl in impls.SUMS.items() if impl.seed_name} == set(seed.SUM_10M)
     assert set(seed.GELU_10M) <= set(impls.GELU_MODES)
+    # the tiers the findings judge are the seed's own ranking, cut into near-ties
+    assert [impl for tier in seed.SUM_10M_TIERS for impl in tier] == seed.sum_ranking()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """`asv publish`, then make the dashboard self-contained so that it works without internet
 (tools/dashboard/offline.py: the CDN libraries vendored from npm, checked by hash).
 
-    python -m tools.dashboard.publish                  # asv publish + vendoring, into html/
-    python -m tools.dashboard.publish --config FILE    # another asv config (its html_dir)
-    python -m tools.dashboard.publish --no-asv         # only vendor an already published html dir
+    python -m tools publish                  # asv publish + vendoring, into html/
+    python -m tools publish --config FILE    # another asv config (its html_dir)
+    python -m tools publish --no-asv         # only vendor an already published html dir
 
 If report/findings.md exists (tools/reports/findings.py), it is rendered to html/findings/ and linked
 from the dashboard's navigation bar. Every release history with results is published into

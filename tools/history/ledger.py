@@ -1,6 +1,6 @@
 """The release ledger: a git repository with one commit per release, for asv's commit axis.
 
-    python -m tools.history.ledger numba      # (re)generate .asv/ledger/numba, print its commits
+    python -m tools history ledger numba      # (re)generate .asv/ledger/numba, print its commits
 
 Each commit holds only `pins.json` (the requirements of that point and how pip may find them),
 its author and committer date are the release's upload date, its message names the release,

@@ -1,9 +1,9 @@
 """Run a release history: the ledger's releases in interleaved rounds, resumable step by step.
 
-    python -m tools.history.run numba                # seed subset, 3 rounds, resumes if stopped
-    python -m tools.history.run torch
-    python -m tools.history.run numba --fresh        # measure everything again from round 1
-    python -m tools.history.run numba --subset tiny --rounds 2 --scratch DIR \\
+    python -m tools history numba                # seed subset, 3 rounds, resumes if stopped
+    python -m tools history torch
+    python -m tools history numba --fresh        # measure everything again from round 1
+    python -m tools history numba --subset tiny --rounds 2 --scratch DIR \\
         --releases-file FILE                         # a throw-away history (the tests)
 
 A step is one release in one round: install its pins into the history environment (only one

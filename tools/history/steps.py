@@ -1,11 +1,11 @@
 """The history report: time per release, what changed between consecutive releases by the
 paired-rounds protocol, and a verdict on every step that asv's Regressions page lists.
 
-    python -m tools.history.steps numba        # writes report/history-numba.md
-    python -m tools.history.steps torch --print
+    python -m tools history report numba        # writes report/history-numba.md
+    python -m tools history report torch --print
 
 Reads the history's results and rounds.json (tools.history.run) and the Regressions page's
-data that `python -m tools.dashboard.publish` wrote (html/history/NAME/regressions.json).
+data that `python -m tools publish` wrote (html/history/NAME/regressions.json).
 A release pair is judged as the release comparisons are (tools/reports/verdicts.py): one
 median per case and round, d_r = log(B_r / A_r) paired by round (the two releases ran minutes
 apart in every round), a t-interval over rounds, Benjamini-Hochberg over the pair's cases and
@@ -46,7 +46,7 @@ class HistoryData:
         path = os.path.join(self.results_dir, machine, ROUNDS_FILE)
         if not os.path.isfile(path):
             raise ReleaseListError(f"no {name} history measured on {machine}: {path} is "
-                                   f"missing (python -m tools.history.run {name})")
+                                   f"missing (python -m tools history {name})")
         with open(path) as f:
             self.progress = json.load(f)
         # in the order the run stored them (its reports list cases in that order)
@@ -161,7 +161,7 @@ def build_report(name, machine, html_dir=None, results_dir=None):
            f"({len(data.cases)} cases), {data.progress['rounds']} interleaved rounds "
            f"(odd rounds oldest release first, even rounds newest first), asv repeat "
            f"{data.progress.get('repeat', 'default')} per round. Made by "
-           f"`python -m tools.history.run {name}` and `python -m tools.history.steps {name}`.",
+           f"`python -m tools history {name}` and `python -m tools history report {name}`.",
            "", "## What each point installed", "",
            *md_table(["release", "numpy", "numba", "llvmlite", "torch", "torch build",
                     "threads torch/numba"], _installed_rows(data)),
@@ -201,7 +201,7 @@ def build_report(name, machine, html_dir=None, results_dir=None):
     steps = listed_steps(html_dir)
     out += ["## Steps on asv's Regressions page", ""]
     if steps is None:
-        out += ["The history was not published (python -m tools.dashboard.publish): no page "
+        out += ["The history was not published (python -m tools publish): no page "
                 "to read.", ""]
     elif not steps:
         out += ["asv's Regressions page of this history lists no step.", ""]

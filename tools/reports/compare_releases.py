@@ -1,11 +1,11 @@
 """Compare two releases of one library from one interleaved session of paired rounds.
 
-    python -m tools.reports.compare_releases numba 0.67.0 0.68.1
-    python -m tools.reports.compare_releases numba 0.67.0 0.68.1 --only-changed --bench Sum
-    python -m tools.reports.compare_releases torch 2.13.0 2.14.1 --markdown report/releases/t.md
-    python -m tools.reports.compare_releases numba 0.67.0 0.68.1 --fail-on-regression  # exit 1
+    python -m tools compare numba 0.67.0 0.68.1
+    python -m tools compare numba 0.67.0 0.68.1 --only-changed --bench Sum
+    python -m tools compare torch 2.13.0 2.14.1 --markdown report/releases/t.md
+    python -m tools compare numba 0.67.0 0.68.1 --fail-on-regression  # exit 1
 
-Reads the newest session that `python -m tools.run.measure_pair` stored for the pair (or the
+Reads the newest session that `python -m tools pair` stored for the pair (or the
 one --session names): every round of it, and nothing else, so no comparison mixes runs of
 two sessions. Each case is printed as the geometric mean of its per-round ratios B/A with its
 95 % confidence interval, `1.12x [1.07, 1.18]`, and a verdict (tools/reports/verdicts.py):
@@ -145,7 +145,7 @@ def count_lines(instructions, library):
     controls = count_controls(instructions, library)
     changed = [c for c in a if c in b and c not in controls
                and count_change(a[c], b[c], gate) != "same"]
-    return [f"Instruction counts per call (python -m tools.run.count_pair; valgrind, one "
+    return [f"Instruction counts per call (python -m tools count; valgrind, one "
             f"thread, {isa}): {len(changed)} of {len(a) - len(controls)} cases that run "
             f"{library} changed beyond {100 * (gate - 1):.2f} %, the largest change among "
             f"the {len(controls)} controls (at least {100 * (COUNT_GATE - 1):.1f} %)."]
@@ -210,7 +210,7 @@ def main(argv=None):
               *(f"{line}\n" for line in lines),
               *([f"**Untrustworthy run: {report.why}.**", ""] if not report.trustworthy
                 else []),
-              f"Measured by `python -m tools.run.measure_pair {args.library} {args.old} "
+              f"Measured by `python -m tools pair {args.library} {args.old} "
               f"{args.new}`: {len(session.rounds)} rounds, each with a fresh worker process "
               "per environment; every case timed by both sides back to back, A or B first in "
               "turn; the unit is each round's median. "

@@ -2,9 +2,9 @@
 holds, and the mechanism, with the evidence the suite recorded (generated machine code,
 kernel counts, bandwidth, threads, memory). Everything is computed from the results given.
 
-    python -m tools.reports.findings                           # newest results -> report/
-    python -m tools.reports.findings --numba 0.68.1 --torch 2.13.0 --out report
-    python -m tools.reports.findings --results DIR --machine NAME
+    python -m tools report findings                           # newest results -> report/
+    python -m tools report findings --numba 0.68.1 --torch 2.13.0 --out report
+    python -m tools report findings --results DIR --machine NAME
 
 Writes report/findings.md and its PNG plots; tools/dashboard/publish.py copies report/ into the
 dashboard (html/findings/) and links it from the dashboard's navigation bar.
@@ -23,7 +23,6 @@ from benchmarks.impls import SUMS
 
 from .. import REPO_ROOT
 from ..results.config import record_of
-from ..results.hardware import cpu_model
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex, read_json
 from ..results.atomic import write_atomic, write_text_atomic
@@ -57,9 +56,8 @@ def claim_sum_ranking(r):
                 if times[impl] is not None]
     holds = None
     if len(measured) == len(ranking):
-        # the seed's ranking, with its two near-ties (the numba pair, the Python pair) unordered
-        tiers = [{"torch_from_numpy"}, {"numpy_sum"}, {"numba_loop", "numba_np_sum"},
-                 {"python_builtin", "python_loop"}]
+        # the seed's ranking, its near-ties unordered (benchmarks/seed.py)
+        tiers = [set(tier) for tier in seed.SUM_10M_TIERS]
         pos = 0
         holds = True
         for tier in tiers:
@@ -88,7 +86,7 @@ def claim_sum_ranking(r):
             "holds": holds, "mechanism": mech}
 
 
-def claim_numba_loop(r, evidence):
+def claim_numba_loop(r):
     size = 10_000_000
     loop = r.get("Sum.time_sum", size, "numba_loop", "cpu")
     numpy = r.get("Sum.time_sum", size, "numpy_sum", "cpu")
@@ -109,8 +107,6 @@ def claim_numba_loop(r, evidence):
                  f"{counts['numba_loop', 'scalar']:.0f} scalar float adds; the fastmath loop "
                  f"{counts['numba_loop_fastmath', 'packed']:.0f} packed and "
                  f"{counts['numba_loop_fastmath', 'scalar']:.0f} scalar.")
-        if evidence.get("asm"):
-            mech += f" Excerpt of the fastmath loop's code:\n\n```\n{evidence['asm']}\n```"
     return {"claim": "The numba loop is slower than np.sum.", "measured": measured,
             "holds": holds, "mechanism": mech}
 
@@ -458,8 +454,8 @@ def comparisons_section(out_dir):
             links.append(f"- [{name[:-3].replace('-', ' ')}](releases/{name})")
     if not links:
         return None
-    return ("Measured with interleaved, paired rounds (`python -m tools.run.measure_pair`), "
-            "judged by `python -m tools.reports.compare_releases`:\n\n" + "\n".join(links))
+    return ("Measured with interleaved, paired rounds (`python -m tools pair`), "
+            "judged by `python -m tools compare`:\n\n" + "\n".join(links))
 
 
 def codegen_section(rounds_dir):
@@ -591,38 +587,20 @@ def plots(r, out_dir):
     return made
 
 
-def numba_asm_excerpt(max_lines=12):
-    """A few lines of the fastmath loop's machine code around its packed adds (this machine)."""
-    try:
-        import numpy as np
-
-        from benchmarks.impls import _numba_loop_fastmath as f
-        f(np.ones(16, dtype=np.float32))
-        asm = f.inspect_asm(f.signatures[0]).splitlines()
-    except Exception:  # evidence is optional: the counts in the results stand on their own
-        return None
-    hits = [i for i, line in enumerate(asm) if "addp" in line]
-    if not hits:
-        return None
-    start = max(hits[0] - 2, 0)
-    return "\n".join(line.rstrip() for line in asm[start:start + max_lines])
-
-
-def build(rows, out_dir, evidence=None, rounds_dir=None, likwid=None):
+def build(rows, out_dir, rounds_dir=None, likwid=None):
     """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text.
     `likwid`: the likwid-bench anchor of the same run (tools/run/likwid_anchor.py), if any."""
     r = RowIndex(rows)
     os.makedirs(out_dir, exist_ok=True)
-    evidence = evidence or {}
     env = r.env()
-    claims = [claim_sum_ranking(r), claim_numba_loop(r, evidence), claim_torch_rows(r),
+    claims = [claim_sum_ranking(r), claim_numba_loop(r), claim_torch_rows(r),
               claim_numpy_neutral(r), claim_gelu(r), claim_builtin(r)]
     md = ["# Findings: the seed notebook's claims, measured", "",
           f"Machine {env.get('machine', '?')} ({env.get('cpu', '?')}, "
           f"{env.get('num_cpu', '?')} cores); numpy {env.get('numpy', '?')}, numba "
           f"{env.get('numba', '?')}, torch {env.get('torch', '?')}; threads: torch "
           f"{env.get('torch_threads', '?')}, numba {env.get('numba_threads', '?')}. "
-          "Built by `python -m tools.reports.findings` from stored asv results; every figure below "
+          "Built by `python -m tools report findings` from stored asv results; every figure below "
           "comes from them.", "",
           "| # | seed claim | verdict here |", "|---|---|---|"]
     md += [f"| {i} | {c['claim']} | {_verdict(c['holds'])} |" for i, c in enumerate(claims, 1)]
@@ -684,10 +662,8 @@ def main(argv=None):
     except ResultsError as exc:
         print(f"findings: {exc}", file=sys.stderr)
         return 2
-    # The machine code excerpt is read on this machine: only evidence for results taken here.
-    same_cpu = rows and rows[0].env_params.get("cpu_model") == cpu_model()
-    build(rows, args.out, {"asm": numba_asm_excerpt() if same_cpu else None},
-          likwid=likwid_of(path, rows))
+    # Stored results only: nothing is compiled or measured at report time.
+    build(rows, args.out, likwid=likwid_of(path, rows))
     print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(path)}")
     return 0
 

@@ -1,7 +1,7 @@
 """The seed notebook's headline tables, rebuilt from stored asv results.
 
-    python -m tools.reports.headline [--results results] [--machine NAME] [--markdown]
-    python -m tools.reports.headline --numba 0.66.0 --torch 2.13.0   # one release of the matrix
+    python -m tools report headline [--results results] [--machine NAME] [--markdown]
+    python -m tools report headline --numba 0.66.0 --torch 2.13.0   # one release of the matrix
 
 Prints, from the newest result file of a machine (of the given releases, if any): the
 10M-element sum per implementation, the seed's "rows faster by" ratio (time of the column sum /

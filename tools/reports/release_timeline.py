@@ -1,7 +1,7 @@
 """One benchmark's time against the releases of one library: a table and a PNG plot.
 
-    python -m tools.reports.release_timeline numba Sum.time_sum --where size=10000000 --where device=cpu
-    python -m tools.reports.release_timeline torch Gelu.time_gelu --where device=cpu --png gelu.png
+    python -m tools report timeline numba Sum.time_sum --where size=10000000 --where device=cpu
+    python -m tools report timeline torch Gelu.time_gelu --where device=cpu --png gelu.png
 
 Each remaining parameter combination is one line (e.g. one per implementation); --where pins
 parameters to keep the plot readable. Runs are taken on one machine with every other library

@@ -1,7 +1,7 @@
 """How far each case moves between full runs of the same machine and environment: the A/A
 spread that sets the Regressions page's thresholds (asv.conf.json `regressions_thresholds`).
 
-    python -m tools.reports.run_drift --machine xeon-2core [--env existing]
+    python -m tools report drift --machine xeon-2core [--env existing]
 
 For every pair of result files of the machine whose environment name contains --env, the
 ratio of each case measured in both; prints, per kind of benchmark, the quantiles of

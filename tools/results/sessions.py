@@ -107,7 +107,7 @@ def find_sessions(root, library, release_a, release_b, machine=None):
     files = sorted(glob.glob(pattern), reverse=True)  # ids start with a UTC time stamp
     if not files:
         raise ResultsError(f"no comparison session for {library} {release_a} vs {release_b} "
-                           f"under {root}: measure one with python -m tools.run.measure_pair "
+                           f"under {root}: measure one with python -m tools pair "
                            f"{library} {release_a} {release_b}")
     return files
 

@@ -1,8 +1,8 @@
 """Calibrate the release comparison: its false-alarm rate and what it can detect, measured.
 
-    python -m tools.run.calibrate                      # 3 sessions x 8 rounds, numba 0.68.1
-    python -m tools.run.calibrate --sessions 3 --rounds 12 --families Sum
-    python -m tools.run.calibrate --report-only        # re-read the stored sessions
+    python -m tools check calibrate                      # 3 sessions x 8 rounds, numba 0.68.1
+    python -m tools check calibrate --sessions 3 --rounds 12 --families Sum
+    python -m tools check calibrate --report-only        # re-read the stored sessions
 
 Each session is a full `measure_pair` run of one release against itself in two separately
 built environments (A/A). Within it the cases of B are split in three by a fixed hash: one
@@ -230,7 +230,7 @@ def main(argv=None):
             f"{LIBRARY} {RELEASE} against itself on machine {sessions[0].data['machine']} "
             f"({env.get('cpu_model', '?')}), {len(sessions)} sessions of "
             f"{len(sessions[0].rounds)} rounds; verdict: q < {FDR} after Benjamini-Hochberg "
-            f"and beyond {GATE}x. Made by `python -m tools.run.calibrate`.", ""]
+            f"and beyond {GATE}x. Made by `python -m tools check calibrate`.", ""]
     text = "\n".join(head + lines) + "\n"
     print(text)
     write_text_atomic(args.report, text)

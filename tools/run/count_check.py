@@ -1,7 +1,7 @@
 """Check that instruction counts are a signal you can act on: repeatable, and sensitive.
 
-    python -m tools.run.count_check                  # 5 processes; writes report/instructions.md
-    python -m tools.run.count_check --processes 3 --markdown /tmp/check.md
+    python -m tools check counts                  # 5 processes; writes report/instructions.md
+    python -m tools check counts --processes 3 --markdown /tmp/check.md
 
 1. A/A: the whole instruction-count family counted in N fresh sets of valgrind workers; the
    spread of each case over the N processes (max/min - 1).
@@ -55,7 +55,7 @@ def report(aa, base, slowed, cost, processes):
     worst = max(spread(v) for v in aa.values())
     identical = sum(spread(v) == 0 for v in aa.values())
     lines = ["# Instruction counts: repeatability and sensitivity", "",
-             f"Produced by `python -m tools.run.count_check --processes {processes}`. Every "
+             f"Produced by `python -m tools check counts --processes {processes}`. Every "
              f"count is instructions per prepared call on {ISA}, under valgrind's callgrind, "
              "one thread (benchmarks/instructions.py).", "",
              "## A/A: the same cases in fresh processes", "",

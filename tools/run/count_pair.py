@@ -1,14 +1,14 @@
 """Count instructions per call in both environments of a release comparison session.
 
-    python -m tools.run.count_pair numba 0.66.0 0.67.0     # the newest session of the pair
-    python -m tools.run.count_pair torch 2.13.0 2.14.1 --session rounds/.../<id>.json
+    python -m tools count numba 0.66.0 0.67.0     # the newest session of the pair
+    python -m tools count torch 2.13.0 2.14.1 --session rounds/.../<id>.json
 
 Runs the instruction-count family (benchmarks/instructions.py: every single-threaded case
 under valgrind, ~2.5 min per environment) with the interpreter of each environment that the
 session measured, after checking that the environment still has what the session recorded.
 Counts are exact, so one count per environment is the whole measurement. They are stored
 beside the session (<pair>/instructions/<session id>.json);
-`python -m tools.reports.compare_releases` prints them next to the time ratios.
+`python -m tools compare` prints them next to the time ratios.
 """
 import argparse
 import datetime
@@ -32,7 +32,7 @@ def env_python(session, side):
     python = os.path.join(REPO_ROOT, session.data["envs"][side]["python"])
     if not os.path.exists(python):
         raise ResultsError(f"the environment of {session.release(side)} ({python}) is gone: "
-                           f"measure the pair again with python -m tools.run.measure_pair")
+                           f"measure the pair again with python -m tools pair")
     have = collect_from(python)
     recorded = session.versions(side)
     for name in CHECKED:

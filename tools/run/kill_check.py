@@ -1,8 +1,8 @@
 """Kill the main job at random moments and check that nothing measured is lost or truncated.
 
-    python -m tools.run.kill_check                        # 20 kills, a small set of phases
-    python -m tools.run.kill_check --kills 30 --slow-writes 2
-    python -m tools.run.kill_check --at-writes            # each kill inside a file write
+    python -m tools check kill                        # 20 kills, a small set of phases
+    python -m tools check kill --kills 30 --slow-writes 2
+    python -m tools check kill --at-writes            # each kill inside a file write
 
 In a fresh clone (this checkout's commit, its .venv linked) with a private HOME, so the real
 results and ~/.asv-machine.json are never touched: start `tools.run.main_job`, SIGKILL its

@@ -2,7 +2,7 @@
 assembly `load` and `copy` kernels (Debian package `likwid`; no hardware counters needed) at
 the working-set sizes and thread counts of benchmarks/bench_bandwidth.py.
 
-    python -m tools.run.likwid_anchor [--machine NAME] [--repeat 3] [--seconds 0.5]
+    python -m tools check likwid [--machine NAME] [--repeat 3] [--seconds 0.5]
 
 Writes provenance/<machine>/likwid/<commit8>.json (sizes, kernel, threads, GB/s of each repeat,
 the likwid-bench version and the vector ISA used); `tools.reports.findings` prints it beside

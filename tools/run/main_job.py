@@ -1,12 +1,12 @@
 """The main job: every phase of the suite at this commit, then provenance, findings and the
 dashboard. Resumable, and nothing already measured is lost to an interruption.
 
-    python -m tools.run.main_job                  # what bash tools/run_benchmarks.sh runs
-    python -m tools.run.main_job --bench Gelu     # one selection (asv's --bench), no report
-    python -m tools.run.main_job --fresh          # measure every phase again at this commit
-    python -m tools.run.main_job --phases 'Sum'   # only phases whose label matches
-    python -m tools.run.main_job --allow-dirty    # measure uncommitted code, recorded as dirty
-    python -m tools.run.main_job --matrix         # every release of asv.conf.json's matrix
+    python -m tools run                  # what bash tools/run_benchmarks.sh runs
+    python -m tools run --bench Gelu     # one selection (asv's --bench), no report
+    python -m tools run --fresh          # measure every phase again at this commit
+    python -m tools run --phases 'Sum'   # only phases whose label matches
+    python -m tools run --allow-dirty    # measure uncommitted code, recorded as dirty
+    python -m tools run --matrix         # every release of asv.conf.json's matrix
 
 `python -m tools run` is the same command (`bash tools/run_benchmarks.sh` sets up first).
 

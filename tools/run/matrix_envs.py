@@ -1,7 +1,7 @@
 """Create (or reuse) the release matrix's environments and say what each one cost.
 
-    python -m tools.run.matrix_envs            # create what is missing, print seconds and size
-    python -m tools.run.matrix_envs --list     # only list the environments and whether they exist
+    python -m tools envs            # create what is missing, print seconds and size
+    python -m tools envs --list     # only list the environments and whether they exist
 
 asv keeps its environments under env_dir (.asv/env) and reuses one whose requirements have not
 changed, so the cost is paid once per machine; this prints it so that a user can plan.

@@ -1,9 +1,9 @@
 """Measure two releases of one library for comparison: interleaved rounds in one session.
 
-    python -m tools.run.measure_pair numba 0.67.0 0.68.1            # 8 rounds, Sum/AxisSum/Gelu
-    python -m tools.run.measure_pair torch 2.13.0 2.14.1 --rounds 12 --families Sum
-    python -m tools.run.measure_pair numba 0.68.1 0.68.1            # A/A: two separate builds
-    python -m tools.run.measure_pair numba 0.66.0 0.67.0 --kernel dot  # one kernel file's cases
+    python -m tools pair numba 0.67.0 0.68.1            # 8 rounds, Sum/AxisSum/Gelu
+    python -m tools pair torch 2.13.0 2.14.1 --rounds 12 --families Sum
+    python -m tools pair numba 0.68.1 0.68.1            # A/A: two separate builds
+    python -m tools pair numba 0.66.0 0.67.0 --kernel dot  # one kernel file's cases
 
 Both environments are built from the same pins except the library under test (asv
 virtualenvs, reused when they exist); what each really has installed is read inside it, and a
@@ -18,7 +18,7 @@ commits, not environments, and refuses existing environments. One asv invocation
 and environment left the halves a minute apart, and the per-round noise that followed hid a
 +10 % slowdown in a quarter of the cases: see report/calibration.md.) Every round's samples
 are kept with their round number, and the session is saved after every round (atomically)
-under rounds/; `python -m tools.reports.compare_releases` reads it.
+under rounds/; `python -m tools compare` reads it.
 """
 import argparse
 import datetime

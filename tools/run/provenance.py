@@ -6,8 +6,8 @@ GPU). After a run this stamps them into each result file's environment parameter
 `asv publish` shows them next to the machine's. They are read by running the very interpreter
 that produced the file (this one, or the matrix environment's):
 
-    python -m tools.run.provenance                               # what this interpreter would stamp
-    python -m tools.run.provenance --stamp results/ [--commit H] # stamp result files
+    python -m tools provenance                               # what this interpreter would stamp
+    python -m tools provenance --stamp results/ [--commit H] # stamp result files
 """
 import argparse
 import json

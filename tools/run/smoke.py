@@ -1,6 +1,6 @@
 """A quick run of the suite through real asv, written to a scratch folder.
 
-    python -m tools.run.smoke [--bench REGEX] [--out DIR]
+    python -m tools smoke [--bench REGEX] [--out DIR]
 
 `asv run --quick` times one call per benchmark and would overwrite better results, so this
 never writes to results/ or html/: results and the published dashboard go to DIR (default: a

@@ -15,7 +15,7 @@ outside it on the same side, and is inconclusive otherwise. With 5 rounds the ra
 ratios covers their median with 94 % confidence (a sign test), so a noisy machine makes a
 case inconclusive, never wrongly agree or disagree.
 
-    python -m tools.run.timeit_check [--rounds 5] [--tolerance 0.10] [--runner 0.3.2]
+    python -m tools check timeit [--rounds 5] [--tolerance 0.10] [--runner 0.3.2]
 
 Exit status 1 if any case disagrees (also inconclusive ones with --strict), 2 on bad setup.
 """
