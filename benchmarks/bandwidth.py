@@ -20,6 +20,8 @@ from functools import partial
 import numpy as np
 from numba import njit, prange
 
+from .timing import autorange, batch_seconds
+
 # 40 KB, 4 MB, 40 MB and 1 GB of float32: caches.py labels each by where it fits on the
 # machine that runs it (a 40 MB working set is in cache on a CPU with a 480 MB L3).
 SIZES = [10_000, 1_000_000, 10_000_000, 250_000_000]
@@ -140,11 +142,11 @@ def warm_up(run, window=3, band=0.10, min_calls=4, max_calls=30, max_seconds=20.
     `max_calls` batches or `max_seconds`. A batch holds enough calls to last about 5 ms, so
     a call of a few microseconds is judged on an average, not on one clock reading."""
     start = time.perf_counter()
-    first = _batch_seconds(run, 1)  # compiles, page-faults: never part of the steady window
+    first = batch_seconds(run, 1)  # compiles, page-faults: never part of the steady window
     number = max(1, min(100_000, int(min_batch_seconds / max(first, 1e-9))))
     times = []
     while len(times) < max_calls and time.perf_counter() - start < max_seconds:
-        per_call = _batch_seconds(run, number)
+        per_call = batch_seconds(run, number)
         if per_call * number < min_batch_seconds / 2 and number < 100_000:
             number *= 4  # the first call overestimated: batches too short to judge, restart
             times = []
@@ -158,19 +160,9 @@ def warm_up(run, window=3, band=0.10, min_calls=4, max_calls=30, max_seconds=20.
 # ---------------------------------------------------------------------------------------------
 # Timing side by side
 
-def _batch_seconds(run, number):
-    start = time.perf_counter()
-    for _ in range(number):
-        run()
-    return (time.perf_counter() - start) / number
-
-
 def calls_per_batch(run, min_seconds=0.02):
     """Like timeit's autorange: enough calls that one batch lasts at least `min_seconds`."""
-    number = 1
-    while _batch_seconds(run, number) * number < min_seconds and number < 1_000_000:
-        number *= 4
-    return number
+    return autorange(run, min_seconds, factor=4, limit=1_000_000)
 
 
 # A pause before each batch. A parallel kernel's OpenMP threads spin for a while after it
@@ -206,7 +198,7 @@ def measure_side_by_side(entries, rounds=5):
         for n in names[r % len(names):] + names[:r % len(names)]:
             run, nbytes = entries[n]
             time.sleep(SETTLE_SECONDS)
-            figures[n].append(gbps(nbytes, _batch_seconds(run, numbers[n])))
+            figures[n].append(gbps(nbytes, batch_seconds(run, numbers[n])))
     return {n: Measured(figures[n], warm[n]) for n in names}
 
 

@@ -13,27 +13,15 @@ Used only when `tools.run.calibrate` sets INJECT_VAR; never in a normal run.
 import statistics
 import time
 
+from .timing import time_batches
+
 INJECT_VAR = "ARRAY_OP_BENCH_INJECT"  # JSON {case name: fraction (0 = wrapper only)}
 SPIN_FROM = 100e-6  # seconds per call from which the extra work is a spin
 
 
 def call_seconds(run, batches=7, min_seconds=0.01):
     """Median seconds per call over `batches` batches of at least `min_seconds` each."""
-    number = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        if time.perf_counter() - start >= min_seconds:
-            break
-        number *= 2
-    times = []
-    for _ in range(batches):
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
+    return statistics.median(time_batches(run, batches, min_seconds)[0])
 
 
 def with_extra_work(run, fraction):

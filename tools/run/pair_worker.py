@@ -16,7 +16,8 @@ import json
 import os
 import statistics
 import sys
-import time
+
+from benchmarks.timing import time_batches  # the suite's one timer
 
 BATCH_SECONDS = 0.01
 WARMUP_SECONDS = 0.1  # asv_runner's warm-up on CPython
@@ -36,25 +37,7 @@ def code_version():
 
 
 def time_case(run, samples):
-    number = 1
-    while True:  # autorange: the smallest power of 2 whose batch lasts BATCH_SECONDS
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        elapsed = time.perf_counter() - start
-        if elapsed >= BATCH_SECONDS:
-            break
-        number *= 2
-    deadline = time.perf_counter() + WARMUP_SECONDS
-    while time.perf_counter() < deadline:
-        run()
-    out = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        for _ in range(number):
-            run()
-        out.append((time.perf_counter() - start) / number)
-    return out, number
+    return time_batches(run, samples, BATCH_SECONDS, WARMUP_SECONDS)
 
 
 def serve(stdin, stdout):
