@@ -108,12 +108,23 @@ def test_a_dirty_tree_is_refused(monkeypatch, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_phase_class_reads_the_phases_regexes():
+def test_every_phase_names_the_classes_its_regex_runs():
+    import re
+
     from tools.run.phases import phases
 
-    for label, regex in phases():
-        prefix = main_job.phase_class(regex)
-        assert prefix.startswith("bench_") and prefix.endswith(".") and "\\" not in prefix
+    for phase in phases():
+        assert phase.classes
+        for prefix in phase.classes:
+            assert prefix.startswith("bench_") and prefix.endswith(".")
+            assert re.match(phase.regex, prefix + "x(") or "(" in phase.regex, phase
+
+
+def test_a_phase_is_in_the_results_only_with_every_class_of_it(tmp_path):
+    result = tmp_path / "r.json"
+    result.write_text(json.dumps({"results": {"bench_sum.Sum.time_sum": [], "bench_a.B.t": []}}))
+    assert main_job.phase_in_results(str(result), ("bench_sum.Sum.", "bench_a.B."))
+    assert not main_job.phase_in_results(str(result), ("bench_sum.Sum.", "bench_c.D."))
 
 
 def test_the_smoke_selection_touches_every_class_once():

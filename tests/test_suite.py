@@ -166,7 +166,7 @@ def _asv_names():
 def test_the_main_run_phases_cover_every_case_exactly_once():
     from tools.run.phases import phases
 
-    regexes = [re.compile(regex) for _, regex in phases()]
+    regexes = [re.compile(phase.regex) for phase in phases()]
     names = list(_asv_names())
     assert len(names) > 150
     for name in names:

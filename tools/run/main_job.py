@@ -46,7 +46,7 @@ from ..results.config import load_config, machine_name, record_of
 from ..results.rows import ResultsError, read_json
 from ..results.atomic import copy_atomic, write_json_atomic
 from .asv_config import head_commit
-from .phases import phases
+from .phases import Phase, phases
 
 LINK = os.path.join(os.path.expanduser("~"), ".cache", "array-op-benchmarks", "venv")
 MACHINE_FILE = os.path.join(os.path.expanduser("~"), ".asv-machine.json")
@@ -205,18 +205,13 @@ def stamp_from_record(result, record):
 # ---------------------------------------------------------------------------------------------
 # Phases
 
-def phase_class(regex):
-    """'bench_sum.Sum.' from a phase's regex (tools/run/phases.py: '^' + escaped prefix)."""
-    return re.split(r"\\w\+", regex[1:])[0].replace("\\", "")
-
-
-def phase_in_results(result, regex):
-    """The result file holds the phase's class: a recorded phase whose values are gone (the
-    file replaced or deleted since) is measured again."""
+def phase_in_results(result, classes):
+    """The result file holds every class of the phase: a recorded phase whose values are gone
+    (the file replaced or deleted since) is measured again."""
     if not os.path.exists(result) or not parses(result):
         return False
-    prefix = phase_class(regex)
-    return any(name.startswith(prefix) for name in read_json(result).get("results", {}))
+    names = list(read_json(result).get("results", {}))
+    return all(any(name.startswith(prefix) for name in names) for prefix in classes)
 
 
 def likwid_step(machine, commit, fresh):
@@ -265,26 +260,29 @@ def run_phases(args, results_dir, config, progress_file, asv_args, results):
     `progress_file` whose class is in every one of `results()` is skipped. Returns the labels
     of the phases that failed."""
     if args.bench:
-        selected = [("your selection", args.bench)]
+        selected = [Phase("your selection", args.bench, ())]
     else:
-        selected = [(label, regex) for label, regex in phases()
-                    if not args.phases or re.search(args.phases, label)]
+        selected = [phase for phase in phases()
+                    if not args.phases or re.search(args.phases, phase.label)]
     done = set()
     if os.path.exists(progress_file) and not args.fresh and parses(progress_file):
         done = set(read_json(progress_file).get("done", []))
     failed, skipped = [], []
     started = time.perf_counter()
-    for i, (label, regex) in enumerate(selected, 1):
+    for i, phase in enumerate(selected, 1):
+        label = phase.label
         head = f"benchmarks [{i}/{len(selected)}, {time.perf_counter() - started:.0f} s]: {label}"
         files = results()
         if label in done and args.bench is None and files and \
-                all(phase_in_results(path, regex) for path in files):
+                all(phase_in_results(path, phase.classes) for path in files):
             skipped.append(label)
             say(f"{head}: skipped, already measured at this commit (--fresh re-measures)")
             continue
         say(head)
+        phase_start = time.perf_counter()
         take_snapshots(guarded_files(results_dir))
-        code = asv([*asv_args, "--record-samples", "--bench", regex], config)
+        code = asv([*asv_args, "--record-samples", "--bench", phase.regex], config)
+        say(f"{label}: {time.perf_counter() - phase_start:.0f} s")
         repaired = repair(guarded_files(results_dir))
         for message in repaired:
             say(message)

@@ -5,35 +5,51 @@ first parameter. Prints `label<TAB>asv --bench regex` lines for tools/run_benchm
 """
 import math
 import re
+from dataclasses import dataclass
 
 from benchmarks.cases import benchmark_classes
 
 
-# A class with fewer parameter combinations runs as one phase: every asv invocation costs a
-# benchmark discovery (several seconds: it imports torch and numba).
-SPLIT_FROM = 30
+# Every asv invocation costs a benchmark discovery and a forkserver start (3.7-4.0 s here:
+# it imports torch and numba), so a class runs as one phase unless it has SPLIT_FROM
+# combinations or more (the device not counted: a cuda case skips in no time where there is
+# no GPU); then it is split by its first parameter, for progress and resume. A class with
+# setup_cache computes all its cases at once and stays whole (splitting it would repeat that:
+# the instruction counts take minutes).
+SPLIT_FROM = 40
+
+
+@dataclass(frozen=True)
+class Phase:
+    label: str
+    regex: str  # asv --bench
+    classes: tuple  # "module.Class." of every class the phase runs (what resume checks)
+
+
+def _combinations(cls):
+    params = getattr(cls, "params", None) or []
+    names = getattr(cls, "param_names", [])
+    return math.prod(len(p) for p, name in zip(params, names) if name != "device") \
+        if params else 1
 
 
 def phases():
     for module, cls in benchmark_classes():
-        name = cls.__name__
-        prefix = re.escape(f"{module}.{name}.")
+        name, prefix = cls.__name__, f"{module}.{cls.__name__}."
         params = getattr(cls, "params", None)
-        # A class with setup_cache computes all its cases at once: splitting it would repeat
-        # that (the instruction counts: minutes) in every phase.
-        if not params or math.prod(len(p) for p in params) < SPLIT_FROM or \
-                hasattr(cls, "setup_cache"):
-            yield name, f"^{prefix}"
+        if not params or _combinations(cls) < SPLIT_FROM or hasattr(cls, "setup_cache"):
+            yield Phase(name, f"^{re.escape(prefix)}", (prefix,))
             continue
-        first = getattr(cls, "param_names")[0]
+        first = cls.param_names[0]
         for value in params[0]:
             # asv matches --bench against "module.Class.method(repr, repr, ...)".
-            yield f"{name} {first}={value}", rf"^{prefix}\w+\({re.escape(repr(value))}[,)]"
+            yield Phase(f"{name} {first}={value}",
+                        rf"^{re.escape(prefix)}\w+\({re.escape(repr(value))}[,)]", (prefix,))
 
 
 def main():
-    for label, regex in phases():
-        print(f"{label}\t{regex}")
+    for phase in phases():
+        print(f"{phase.label}\t{phase.regex}")
 
 
 if __name__ == "__main__":
