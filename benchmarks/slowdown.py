@@ -13,7 +13,7 @@ Used only when `tools.run.calibrate` sets INJECT_VAR; never in a normal run.
 import statistics
 import time
 
-from .timing import time_batches
+from .timing import measure_batches
 
 INJECT_VAR = "ARRAY_OP_BENCH_INJECT"  # JSON {case name: fraction (0 = wrapper only)}
 SPIN_FROM = 100e-6  # seconds per call from which the extra work is a spin
@@ -21,7 +21,7 @@ SPIN_FROM = 100e-6  # seconds per call from which the extra work is a spin
 
 def call_seconds(run, batches=7, min_seconds=0.01):
     """Median seconds per call over `batches` batches of at least `min_seconds` each."""
-    return statistics.median(time_batches(run, batches, min_seconds)[0])
+    return statistics.median(measure_batches(run, batches, min_seconds)[0])
 
 
 def with_extra_work(run, fraction):

@@ -22,7 +22,7 @@ def autorange(run, min_seconds=0.01, factor=2, limit=None):
     return number
 
 
-def time_batches(run, batches, min_seconds=0.01, warm_up_seconds=0.0):
+def measure_batches(run, batches, min_seconds=0.01, warm_up_seconds=0.0):
     """([seconds per call of each batch], calls per batch): autorange, then `warm_up_seconds`
     of calls untimed, then `batches` timed batches."""
     number = autorange(run, min_seconds)

@@ -251,3 +251,13 @@ def test_the_results_tree_holds_asv_files_only():
         assert "machine.json" in files and not subfolders, folder
         assert all(f.endswith(".json") for f in files), folder
     assert folders >= 2
+
+
+def test_asv_finds_benchmarks_in_bench_modules_only():
+    """asv takes any module-level function named time_*, track_*, ... in benchmarks/ for a
+    benchmark: a helper so named (or imported) would add a bogus one."""
+    from asv_runner.discovery import disc_benchmarks
+
+    names = [b.name for b in disc_benchmarks(os.path.join(REPO_ROOT, "benchmarks"))]
+    assert len(names) > 20
+    assert [n for n in names if not n.startswith("bench_")] == []

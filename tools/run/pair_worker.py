@@ -17,7 +17,7 @@ import os
 import statistics
 import sys
 
-from benchmarks.timing import time_batches  # the suite's one timer
+from benchmarks.timing import measure_batches  # the suite's one timer
 
 BATCH_SECONDS = 0.01
 WARMUP_SECONDS = 0.1  # asv_runner's warm-up on CPython
@@ -37,7 +37,7 @@ def code_version():
 
 
 def time_case(run, samples):
-    return time_batches(run, samples, BATCH_SECONDS, WARMUP_SECONDS)
+    return measure_batches(run, samples, BATCH_SECONDS, WARMUP_SECONDS)
 
 
 def serve(stdin, stdout):
