@@ -94,14 +94,14 @@ import json, sys
 from asv_runner.discovery import disc_benchmarks
 from benchmarks import cases, instructions
 from tools.history.subset import SUBSET_NAMES, subset_cases
-from tools.run.measure_pair import select_cases
+from tools.run.measure_pair import select_cases, subset
 names = [b.name for b in disc_benchmarks("benchmarks")]
 print(json.dumps({
     "asv": [n for n in names if "Probe" in n],
     "cases": [c.asv_name for c in cases.all_cases(cases.kernel("probe"))],
     "libraries": sorted({lib for c in cases.all_cases(cases.kernel("probe")) for lib in c.libraries}),
     "counted": [label for label, _, _ in instructions.family_cases() if label.startswith("Probe(")],
-    "pair": [label for label, _, _ in select_cases(None, "probe")],
+    "pair": [label for label, _, _ in select_cases(subset([], kernel="probe"))],
     "history": "kernel:probe" in SUBSET_NAMES and len(subset_cases("kernel:probe")),
 }))
 '''

@@ -204,14 +204,14 @@ def main(argv=None):
     library_dir = os.path.join(args.out, args.machine, f"calibration-{LIBRARY}-{RELEASE}")
     try:
         if not args.report_only:
-            regex = subset(args.families.split(","), args.bench)
-            cases = {label: name for label, _, name in select_cases(regex)}
+            selection = subset(args.families.split(","), args.bench)
+            cases = {label: name for label, _, name in select_cases(selection)}
             if not cases:
                 raise ResultsError("no case matches the selection")
             start = len(glob.glob(os.path.join(library_dir, "*.json")))
             for k in range(start, start + args.sessions):
                 print(f"== calibration session {k + 1 - start}/{args.sessions}", flush=True)
-                session = measure_pair(LIBRARY, RELEASE, RELEASE, args.rounds, regex,
+                session = measure_pair(LIBRARY, RELEASE, RELEASE, args.rounds, selection,
                                        args.machine, args.out, inject=injection(cases, k),
                                        kind="calibration")
                 target = os.path.join(library_dir, os.path.basename(session.path))

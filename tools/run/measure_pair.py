@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 from benchmarks import cases
 from benchmarks.kernels import kernel_names
@@ -50,22 +51,48 @@ MUST_AGREE = ("numpy", "numba", "llvmlite", "torch", "asv_runner", "python_versi
 # The cases a release comparison measures: every cpu case of the seed's three families at the
 # sizes where they differ in kind (cache-resident, memory-resident), without the pure-Python
 # sums at 10M (0.5-1 s per call, and controls for both libraries at the smaller size).
-FAMILIES = {
-    "Sum": r"^bench_sum\.Sum\.time_sum\((10000|1000000|10000000), "
-           r"(?!'python_)'\w+', 'cpu'\)$|^bench_sum\.Sum\.time_sum\((100|10000), "
-           r"'python_\w+', 'cpu'\)$",
-    "AxisSum": r"^bench_axis_sum\.AxisSum\.time_axis_sum\('(1000x1000|10000x10000)', "
-               r"'[CF]', '\w+', '\w+', 'cpu'\)$",
-    "Gelu": r"^bench_gelu\.Gelu\.time_gelu\((100000|10000000), '\w+', 'cpu', 'default'\)$",
+def _cpu(case):
+    return case.values.get("device") == "cpu"
+
+
+def _sum_case(case):
+    size, impl = case.values["size"], case.values["impl"]
+    return size in ((100, 10_000) if impl.startswith("python_") else (10_000, 1_000_000, 10_000_000))
+
+
+FAMILIES = {  # family -> predicate over benchmarks.cases.Case
+    "Sum": lambda c: c.cls == "Sum" and _cpu(c) and _sum_case(c),
+    "AxisSum": lambda c: c.cls == "AxisSum" and _cpu(c) and
+    c.values["shape"] in ("1000x1000", "10000x10000"),
+    "Gelu": lambda c: c.cls == "Gelu" and _cpu(c) and c.values["size"] in (100_000, 10_000_000)
+    and c.values["malloc"] == "default",
 }
 REPEAT = 7  # batches per case and round; their median is the unit of analysis
 
 
-def subset(families, bench=None):
-    regex = "|".join(f"(?:{FAMILIES[f]})" for f in families)
-    if bench:
-        regex = f"(?=.*(?:{bench}))(?:{regex})"
-    return regex
+@dataclass(frozen=True)
+class Selection:
+    """The cases of a comparison: families (or one kernel file's cpu cases), narrowed by an
+    optional regular expression on asv's name; `description` is what the session records."""
+    families: tuple = tuple(FAMILIES)
+    bench: str = None
+    kernel: str = None
+
+    def __call__(self, case):
+        if self.kernel:
+            chosen = cases.kernel(self.kernel)(case)
+        else:
+            chosen = any(FAMILIES[f](case) for f in self.families)
+        return chosen and (not self.bench or re.search(self.bench, case.asv_name) is not None)
+
+    @property
+    def description(self):
+        what = f"kernel {self.kernel}" if self.kernel else f"families {','.join(self.families)}"
+        return what + (f"; --bench {self.bench}" if self.bench else "")
+
+
+def subset(families, bench=None, kernel=None):
+    return Selection(tuple(families), bench, kernel)
 
 
 def env_pins(library, release):
@@ -111,18 +138,14 @@ def check_pair(library, versions):
                            f"builds ({flavour[0]} vs {flavour[1]}): compare the same flavour")
 
 
-def select_cases(regex, kernel=None):
-    """Every case asv would run under `regex` (or, with `kernel`, every cpu case of that
-    kernel file), in a fixed order: (label, request, name), the label as reports write it,
-    the request a worker takes, the name benchmarks/base.py gives the case (what a
+def select_cases(selection):
+    """Every case of `selection`, in asv's order: (label, request, name), the label as reports
+    write it, the request a worker takes, the name benchmarks/base.py gives the case (what a
     calibration slows down)."""
-    pattern = re.compile(regex) if regex else None
-    predicate = cases.kernel(kernel) if kernel else None
     return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
                           "samples": REPEAT, "names": {k: str(v) for k, v in case.values.items()}},
              case.short)
-            for case in cases.all_cases(predicate)
-            if pattern is None or pattern.search(case.asv_name)]
+            for case in cases.all_cases(selection)]
 
 
 class Worker:
@@ -155,13 +178,14 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
-def new_session(root, machine, library, releases, pythons, versions, regex, commit, kind,
+def new_session(root, machine, library, releases, pythons, versions, selection, commit, kind,
                 inject=None):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     session_id = f"{stamp}-{commit[:8]}"
     path = os.path.join(session_dir(root, machine, library, *releases), f"{session_id}.json")
     data = {"format": FORMAT, "kind": kind, "library": library, "machine": machine,
-            "commit": commit, "session": session_id, "bench": regex, "repeat": REPEAT,
+            "commit": commit, "session": session_id, "bench": selection.description,
+            "repeat": REPEAT,
             "method": "paired workers",
             "gate": GATE, "inject": inject or {},
             "envs": {side: {"release": rel, "python": os.path.relpath(py, REPO_ROOT),
@@ -268,31 +292,30 @@ def main(argv=None):
                 re.compile(args.bench)
             except re.error as exc:
                 raise ResultsError(f"--bench is not a valid regular expression: {exc}")
-        regex = args.bench if args.kernel else subset(families, args.bench)
         session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
-                               regex, args.machine, args.out,
-                               pypi_torch=args.pypi_torch, kernel=args.kernel)
+                               subset(families, args.bench, args.kernel), args.machine,
+                               args.out, pypi_torch=args.pypi_torch)
     except ResultsError as exc:
         print(f"measure_pair: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:  # asv or pip failed: its own output says why
         print(f"measure_pair: {str(exc)[-3000:]}", file=sys.stderr)
         return 1
-    print(f"wrote {os.path.relpath(session.path)}\ncompare with: python -m "
-          f"tools.reports.compare_releases {args.library} {args.release_a} {args.release_b}")
+    print(f"wrote {os.path.relpath(session.path)}\ncompare with: python -m tools compare "
+          f"{args.library} {args.release_a} {args.release_b}")
     return 0
 
 
-def measure_pair(library, release_a, release_b, rounds, regex, machine, out, inject=None,
-                 kind=None, pypi_torch=False, kernel=None):
-    cases = select_cases(regex, kernel)
+def measure_pair(library, release_a, release_b, rounds, selection, machine, out, inject=None,
+                 kind=None, pypi_torch=False):
+    cases = select_cases(selection)
     if not cases:
         raise ResultsError("no case matches the selection")
     scratch = tempfile.mkdtemp(prefix="measure-pair-")
     try:
         pythons, versions = prepare_pair(library, release_a, release_b, scratch, pypi_torch)
         session = new_session(out, machine, library, (release_a, release_b),
-                              (pythons["A"], pythons["B"]), versions, regex, head_commit(),
+                              (pythons["A"], pythons["B"]), versions, selection, head_commit(),
                               kind or ("A/A" if release_a == release_b else "release"),
                               inject)
         print(f"== {library} {release_a} vs {release_b}: {len(cases)} cases, {rounds} "
