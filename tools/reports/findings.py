@@ -28,6 +28,9 @@ from ..results.atomic import write_text_atomic
 from ..results.sessions import load_instructions, load_session
 from .compare_releases import compare, count_lines, count_table
 from .measures import compiled_speedup, gelu_times, ratio as _ratio, rows_faster
+from .names import (ACCURACY, AXIS_SUM, BANDWIDTH, GELU, GELU_COMPUTE, GELU_KERNELS,
+                    GELU_PERCENT_OF_COMPUTE, GELU_PERCENT_OF_COPY, NUMBA_ADDS, SUM, SUM_MEMORY,
+                    SUM_RESIDENCY, SUM_THREADS, startup)
 from .plots import plots
 from .tables import fmt_ratio, fmt_time, render
 
@@ -51,7 +54,7 @@ def _pct(value):
 def claim_sum_ranking(r):
     size = 10_000_000
     ranking = seed.sum_ranking()
-    times = {impl: r.get("Sum.time_sum", size, impl, "cpu") for impl in ranking}
+    times = {impl: r.get(SUM, size, impl, "cpu") for impl in ranking}
     measured = [impl for impl in sorted(times, key=lambda i: times[i] or math.inf)
                 if times[impl] is not None]
     holds = None
@@ -64,8 +67,8 @@ def claim_sum_ranking(r):
             holds &= set(measured[pos:pos + len(tier)]) == tier
             pos += len(tier)
     body = [[impl, fmt_time(times[impl]), fmt_time(seed.SUM_10M.get(impl))] for impl in measured]
-    one = r.get("SumThreads.time_sum", size, "torch_tensor", 1)
-    all_cores = {k: v for k, v in r.table("SumThreads.time_sum").items()
+    one = r.get(SUM_THREADS, size, "torch_tensor", 1)
+    all_cores = {k: v for k, v in r.table(SUM_THREADS).items()
                  if k[0] == str(size) and k[1] == "torch_tensor" and k[2] != "1"}
     threads_note = ""
     if one and all_cores:
@@ -73,7 +76,7 @@ def claim_sum_ranking(r):
         threads_note = (f" With one thread torch takes {fmt_time(one)}, with {key[2]} "
                         f"{fmt_time(t_all)} ({one / t_all:.2f}x): part of torch's lead is "
                         "simply more cores, since np.sum runs on one.")
-    fastmath = r.get("Sum.time_sum", size, "numba_loop_fastmath", "cpu")
+    fastmath = r.get(SUM, size, "numba_loop_fastmath", "cpu")
     mech = ("torch and NumPy run SIMD reductions (torch also on every core); the numba loop is "
             "scalar (next claim); the Python versions box every element (last claim)."
             + threads_note
@@ -88,15 +91,15 @@ def claim_sum_ranking(r):
 
 def claim_numba_loop(r):
     size = 10_000_000
-    loop = r.get("Sum.time_sum", size, "numba_loop", "cpu")
-    numpy = r.get("Sum.time_sum", size, "numpy_sum", "cpu")
-    fast = r.get("Sum.time_sum", size, "numba_loop_fastmath", "cpu")
+    loop = r.get(SUM, size, "numba_loop", "cpu")
+    numpy = r.get(SUM, size, "numpy_sum", "cpu")
+    fast = r.get(SUM, size, "numba_loop_fastmath", "cpu")
     slower = _ratio(loop, numpy)
     holds = None if slower is None else slower > 1.1
     measured = (f"`numba_loop` {fmt_time(loop)} vs `np.sum` {fmt_time(numpy)}: "
                 f"{fmt_ratio(slower)} slower. The same loop with `fastmath=True`: "
                 f"{fmt_time(fast)} ({fmt_ratio(_ratio(loop, fast))} faster than without).")
-    counts = {(impl, kind): r.get("NumbaCodegen.track_float_add_instructions", impl, kind)
+    counts = {(impl, kind): r.get(NUMBA_ADDS, impl, kind)
               for impl in ("numba_loop", "numba_loop_fastmath") for kind in ("packed", "scalar")}
     mech = ("Strict IEEE ordering makes every add depend on the previous one, so LLVM may not "
             "split the sum across SIMD lanes; `fastmath` allows reassociation and the loop "
@@ -168,7 +171,7 @@ def claim_gelu(r):
                 + (f"; fusion alone, with the heap kept: {fmt_ratio(alone)}." if alone else "."))
     mech = "Eager torch runs the formula as one kernel per operator, each reading and writing "
     mech += "the whole array; inductor fuses them into one loop that reads x once and writes once."
-    kernels = {m: r.get("GeluCodegen.track_kernels_per_call", m) for m in t}
+    kernels = {m: r.get(GELU_KERNELS, m) for m in t}
     if all(v is not None for v in kernels.values()):
         mech += (f" Kernels per call, counted by torch.profiler the same way for every mode: "
                  f"eager {kernels['eager']:.0f}, compiled {kernels['compiled']:.0f}, "
@@ -185,15 +188,15 @@ def claim_gelu(r):
 
 def claim_builtin(r):
     size = 10_000_000
-    builtin = r.get("Sum.time_sum", size, "python_builtin", "cpu")
-    loop = r.get("Sum.time_sum", size, "python_loop", "cpu")
-    numpy = r.get("Sum.time_sum", size, "numpy_sum", "cpu")
+    builtin = r.get(SUM, size, "python_builtin", "cpu")
+    loop = r.get(SUM, size, "python_loop", "cpu")
+    numpy = r.get(SUM, size, "numpy_sum", "cpu")
     holds = None if builtin is None or numpy is None else builtin > 10 * numpy
     per = f"{builtin / size * 1e9:.0f} ns" if builtin else "n/a"
     measured = (f"`sum(x)` {fmt_time(builtin)} ({per} per element), the Python loop "
                 f"{fmt_time(loop)}, `np.sum` {fmt_time(numpy)} "
                 f"({fmt_ratio(_ratio(builtin, numpy))} faster than `sum`).")
-    peak = r.get("SumMemory.track_peak_extra_bytes", "python_builtin")
+    peak = r.get(SUM_MEMORY, "python_builtin")
     mech = ("Iterating a NumPy array creates one `np.float32` object per element and adds it "
             "through the generic number protocol: an allocation, a type dispatch and a free "
             "per element instead of one SIMD lane.")
@@ -239,9 +242,9 @@ def fusion_split(r, size=10_000_000):
 
 def gelu_compute_reading(r):
     """The GELU's compute ceiling (from cache) against its rate at the largest size."""
-    rates = {k: v for k, v in r.table("GeluCompute.track_gelements_per_second").items()}
-    share = r.table("GeluBandwidth.track_percent_of_compute")
-    copy = r.table("GeluBandwidth.track_percent_of_copy")
+    rates = {k: v for k, v in r.table(GELU_COMPUTE).items()}
+    share = r.table(GELU_PERCENT_OF_COMPUTE)
+    copy = r.table(GELU_PERCENT_OF_COPY)
     if not rates or not share:
         return None
     big = max(int(k[0]) for k in share)
@@ -296,10 +299,7 @@ def _ceiling_table(r, cls, kinds, extra_key=(), levels=None):
     from benchmarks.bandwidth import Measured, WarmUp, ceiling
     from benchmarks.caches import residency
 
-    gb = _rows_of(r, f"{cls}.track_gbps")
-    pct = _rows_of(r, f"{cls}.track_percent_of_ceiling" if cls == "ReadBandwidth"
-                   else f"{cls}.track_percent_of_copy")
-    warm = _rows_of(r, f"{cls}.track_warm_up_calls")
+    gb, pct, warm = (_rows_of(r, benchmark) for benchmark in BANDWIDTH[cls])
     if not gb:
         return None, [], {}
     sizes = sorted({int(k[0]) for k in gb if k[2:] == extra_key})
@@ -410,7 +410,7 @@ def bandwidth_section(r, likwid=None):
 
 def residency_section(r):
     """The seed's repeated 10M sum next to the same sum reading from memory."""
-    table = _rows_of(r, "SumResidency.time_sum")
+    table = _rows_of(r, SUM_RESIDENCY)
     if not table:
         return None
     size = max(int(k[0]) for k in table)
@@ -434,7 +434,7 @@ def residency_section(r):
 def sum_impls_section(r):
     """Every registered sum implementation at 10M, fastest first (unmeasured ones last)."""
     size = 10_000_000
-    times = {name: r.get("Sum.time_sum", size, name, "cpu") for name in SUMS}
+    times = {name: r.get(SUM, size, name, "cpu") for name in SUMS}
     order = sorted(SUMS, key=lambda name: times[name] or math.inf)
     body = [[f"`{name}`", fmt_time(times[name]), ", ".join(SUMS[name].libraries),
              SUMS[name].accumulation, SUMS[name].seed_name or "-"] for name in order]
@@ -492,13 +492,13 @@ def compile_section(r):
              ("numba_cache_warm", "numba `cache=True`, warm cache"),
              ("torch_compile_cold", "`torch.compile` GELU, empty inductor cache"),
              ("torch_compile_warm", "`torch.compile` GELU, warm inductor cache")]
-    body = [[label, fmt_time(r.get(f"StartupCosts.timeraw_{key}"))] for key, label in names
-            if r.get(f"StartupCosts.timeraw_{key}") is not None]
+    body = [[label, fmt_time(r.get(startup(key)))] for key, label in names
+            if r.get(startup(key)) is not None]
     return render(["what (fresh process)", "time"], body, markdown=True) if body else None
 
 
 def accuracy_section(r):
-    table = r.table("Accuracy.track_relative_error")
+    table = r.table(ACCURACY)
     if not table:
         return None
     impls = sorted({k[1] for k in table})
@@ -553,7 +553,7 @@ def build(rows, out_dir, rounds_dir=None, likwid=None):
 
 # The families every claim of the report rests on: without one of them the report would be
 # partial, and it must never replace a complete one.
-REQUIRED = ("Sum.time_sum", "AxisSum.time_axis_sum", "Gelu.time_gelu")
+REQUIRED = (SUM, AXIS_SUM, GELU)
 
 
 def check_complete(rows, path):

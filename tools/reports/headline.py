@@ -16,9 +16,9 @@ from benchmarks import seed
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex
 from .measures import axis_layouts, compiled_speedup, gelu_times, rows_faster
+from .names import AXIS_SUM, GELU, SUM
 from .tables import fmt_ratio, fmt_time, render
 
-SUM = "Sum.time_sum"
 
 
 def sum_table(index, device):
@@ -33,8 +33,8 @@ def axis_table(index, device):
     out = []
     for library, layout in axis_layouts(index, device):
         for shape, value in rows_faster(index, library, layout, device).items():
-            t_rows = index.get("AxisSum.time_axis_sum", shape, layout, "rows", library, device)
-            t_cols = index.get("AxisSum.time_axis_sum", shape, layout, "cols", library, device)
+            t_rows = index.get(AXIS_SUM, shape, layout, "rows", library, device)
+            t_cols = index.get(AXIS_SUM, shape, layout, "cols", library, device)
             quoted = seed.ROWS_FASTER.get((library, shape)) if layout == "C" else None
             out.append([library, shape, layout, fmt_time(t_rows), fmt_time(t_cols),
                         fmt_ratio(value), fmt_ratio(quoted) if quoted else "-"])
@@ -43,7 +43,7 @@ def axis_table(index, device):
 
 def gelu_table(index, device):
     out = []
-    sizes = sorted({int(k[0]) for k in index.table("Gelu.time_gelu") if k[2] == device
+    sizes = sorted({int(k[0]) for k in index.table(GELU) if k[2] == device
                     and k[3:] in ((), ("default",))})
     for size in sizes:
         t = gelu_times(index, size, device)

@@ -1,8 +1,7 @@
 """Figures derived from stored results, each computed in one place: the seed's "rows faster
 by" ratio and the GELU's eager/compiled speed-up. Every report takes them from here."""
 
-AXIS_SUM = "AxisSum.time_axis_sum"
-GELU = "Gelu.time_gelu"
+from .names import AXIS_SUM, GELU
 
 
 def ratio(a, b):

@@ -8,6 +8,7 @@ from benchmarks.impls import SUMS
 
 from ..results.atomic import write_atomic
 from .measures import rows_faster
+from .names import AXIS_SUM, GELU, READ_GBPS, SUM
 
 
 def plots(r, out_dir):
@@ -27,7 +28,7 @@ def plots(r, out_dir):
         plt.close(fig)
         made[name] = title
 
-    sums = r.table("Sum.time_sum")
+    sums = r.table(SUM)
     if sums:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for impl in sorted({k[1] for k in sums}):
@@ -39,7 +40,7 @@ def plots(r, out_dir):
         ax.grid(True, which="both", alpha=0.3)
         save(fig, "sum_time_vs_size.png", "Sum: time against size (log-log)")
 
-    gb = r.table("ReadBandwidth.track_gbps")
+    gb = r.table(READ_GBPS)
     if gb:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for impl in sorted({k[1] for k in gb if k[1] in SUMS}):
@@ -55,7 +56,7 @@ def plots(r, out_dir):
         ax.grid(True, which="both", alpha=0.3)
         save(fig, "sum_gbps_vs_size.png", "Sum: achieved GB/s against size, with the bandwidth")
 
-    shapes = sorted({k[0] for k in r.table("AxisSum.time_axis_sum")},
+    shapes = sorted({k[0] for k in r.table(AXIS_SUM)},
                     key=lambda s: tuple(map(int, s.split("x"))))
     if shapes:
         fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -71,7 +72,7 @@ def plots(r, out_dir):
         ax.legend(fontsize=8)
         save(fig, "rows_vs_cols.png", "Rows faster by (time of column sums / row sums), by layout")
 
-    gelu = r.table("Gelu.time_gelu")
+    gelu = r.table(GELU)
     if gelu:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for mode in ("eager", "compiled", "functional"):

@@ -34,16 +34,24 @@ from .asv_config import head_commit, run_asv, scratch_config
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]
-BENCHMARK = "bench_sum.Sum.time_sum"
 CASES = [(size, impl) for size in SIZES for impl in IMPLS]
+
+
+def timed_cases():
+    """The Cases of CASES on cpu (benchmarks.cases.Case)."""
+    from benchmarks.bench_sum import Sum
+    from benchmarks.cases import all_cases
+
+    return all_cases(lambda case: case.bench_class is Sum and case.values["device"] == "cpu"
+                     and (case.values["size"], case.values["impl"]) in CASES)
 
 
 def asv_medians(scratch):
     """{(size, impl): median seconds} from a real `asv run` in this environment."""
     config = scratch_config(scratch)
     run_asv(["machine", "--yes"], config)
-    sizes, impls = "|".join(map(str, SIZES)), "|".join(IMPLS)
-    regex = rf"^{BENCHMARK}\(({sizes}), '({impls})', 'cpu'\)$"
+    cases = timed_cases()
+    regex = "|".join(case.regex for case in cases)
     run_asv(
         ["run", "-E", f"existing:{sys.executable}", "--set-commit-hash", head_commit(),
          "--bench", regex],
@@ -52,7 +60,7 @@ def asv_medians(scratch):
     results_dir = f"{scratch}/results"
     medians = {}
     for row in load_rows(result_files(results_dir)[0], results_dir):
-        if row.benchmark == BENCHMARK and unquote(row.params["device"]) == "cpu":
+        if row.benchmark == cases[0].benchmark and unquote(row.params["device"]) == "cpu":
             key = (int(row.params["size"]), unquote(row.params["impl"]))
             if key in CASES:
                 medians[key] = row.value
