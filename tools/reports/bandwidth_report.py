@@ -1,0 +1,181 @@
+"""The findings' hardware sections: the bandwidth ceiling of each size from one process's
+table (bench_bandwidth.py), likwid-bench beside it, and cache residency of the 10M sums."""
+import os
+from collections import defaultdict
+
+from benchmarks.bandwidth import COPY_KERNELS, READ_KERNELS
+from benchmarks.impls import SUMS
+
+from ..results.config import record_of
+from ..results.rows import ResultsError, read_json
+from .measures import ratio as _ratio
+from .names import BANDWIDTH, SUM_RESIDENCY
+from .tables import fmt_ratio, fmt_time, render
+from .claims import rows_of, sample_spread
+
+READ_BASELINES = tuple(READ_KERNELS)
+COPY_BASELINES = tuple(COPY_KERNELS)
+
+
+def parse_caches(text):
+    """{level: bytes} from provenance's 'L1 48 KiB, L2 2048 KiB, L3 491520 KiB'."""
+    levels = {}
+    for part in (text or "").split(","):
+        name, _, size = part.strip().partition(" ")
+        if name.startswith("L") and size.endswith("KiB"):
+            try:
+                levels[int(name[1:])] = int(size.split()[0]) * 1024
+            except ValueError:
+                continue
+    return levels
+
+
+def _ceiling_table(r, cls, kinds, extra_key=(), levels=None):
+    """Per size: where it lives, the ceiling and which kernel set it, and baseline failures,
+    all from one process's samples (bench_bandwidth.py); plus each implementation's %."""
+    from benchmarks.bandwidth import Measured, WarmUp, ceiling
+    from benchmarks.caches import residency
+
+    gb, pct, warm = (rows_of(r, benchmark) for benchmark in BANDWIDTH[cls])
+    if not gb:
+        return None, [], {}
+    sizes = sorted({int(k[0]) for k in gb if k[2:] == extra_key})
+    head, impl_rows, notes, ceilings = [], {}, [], {}
+    for size in sizes:
+        measured = {k[1]: Measured(list(row.samples or [row.value]), WarmUp(0, 0, True))
+                    for k, row in gb.items() if int(k[0]) == size and k[2:] == extra_key}
+        baselines = [n for n in measured if n in kinds]
+        if not baselines:
+            continue
+        found = ceiling(measured, baselines)
+        ceilings[size] = found.gbps
+        working_set = size * 4 * (1 if cls == "ReadBandwidth" else 2)
+        head.append([f"{size:,}", f"{working_set / 1e6:,.2f} MB",
+                     residency(working_set, levels) if levels else "unknown",
+                     f"{found.gbps:.1f}", f"`{found.set_by}`",
+                     ", ".join(f"`{n}`" for n in found.failures) or "none"])
+        for name in measured:
+            if name in kinds:
+                continue
+            row = pct.get((str(size), name) + extra_key)
+            impl_rows.setdefault(name, {})[size] = \
+                f"{row.value:.0f} %{sample_spread(row)}" if row else "n/a"
+        for key, row in warm.items():
+            if int(key[0]) == size and key[2:] == extra_key and row.value < 0:
+                notes.append(f"`{key[1]}` at {size:,}: warm-up hit its cap after "
+                             f"{-row.value:.0f} batches without settling; its figure is flagged")
+    table = render(["size", "working set", "fits in", "ceiling GB/s", "set by",
+                    "baseline failure"], head,
+                   markdown=True)
+    impls = render(["implementation"] + [f"{s:,}" for s in sizes],
+                   [[f"`{n}`"] + [v.get(s, "n/a") for s in sizes] for n, v in impl_rows.items()],
+                   markdown=True)
+    return (table + "\n\nShare of the ceiling, median of the rounds (range):\n\n" + impls,
+            notes, ceilings)
+
+
+def likwid_table(likwid, ceilings):
+    """likwid-bench's load and copy at the same sizes (best of its repeats), beside the
+    suite's ceiling of the same size and kind ({(size, 'load'|'copy'): GB/s})."""
+    if not likwid:
+        return None
+    by = defaultdict(dict)
+    for row in likwid["rows"]:
+        by[(row["size"], row["kernel"])][row["threads"]] = max(row["gbps"])
+    threads = sorted({t for v in by.values() for t in v})
+    rows = []
+    for (size, kernel), v in sorted(by.items()):
+        ours = ceilings.get((size, "copy" if kernel.startswith("copy") else kernel))
+        best = max(v.values())
+        rows.append([f"{size:,}", kernel] + [f"{v.get(t, float('nan')):.1f}" for t in threads]
+                    + [f"{ours:.1f}" if ours else "n/a",
+                       f"{ours / best:.2f}" if ours else "n/a"])
+    return (f"likwid-bench {likwid.get('likwid_version', '?')} "
+            f"(`{likwid.get('variant', '?')}` kernels, hand-written assembly, data placed by "
+            "each thread; `copy_mem` stores without reading the destination first, as "
+            "glibc's memcpy does for large copies; a separate process and a separate run, so "
+            "read the ratio as an order of magnitude, not a percent), beside the suite's "
+            "ceiling of the same size (read for `load`, copy with glibc's default malloc for "
+            "the copies). At 40 KB a call from Python costs about as much as the data takes "
+            "to read, so the suite's ceiling there is a ceiling of calls, not of the cache:"
+            "\n\n"
+            + render(["size (float32 elements)", "kernel"]
+                     + [f"likwid GB/s, {t} thread(s)" for t in threads]
+                     + ["suite ceiling GB/s", "suite / likwid best"], rows, markdown=True))
+
+
+def bandwidth_section(r, likwid=None):
+    caches = r.env().get("cpu_caches")
+    levels = parse_caches(caches)
+    read_table, notes, read_ceilings = _ceiling_table(r, "ReadBandwidth", READ_BASELINES,
+                                                      levels=levels)
+    ceilings = {(size, "load"): g for size, g in read_ceilings.items()}
+    if read_table is None:
+        return None
+    lines = ["Each percentage is computed from figures taken in one process: at each size the "
+             "baseline kernels (read: int64 and float32 add-reductions in NumPy, numba and "
+             "torch, one thread and all threads; copy: NumPy, numba and torch) and every "
+             "implementation run side by side, round after round (`ReadBandwidth`, "
+             "`GeluBandwidth`). The ceiling is the best of them all, so no share exceeds "
+             "100 %; an implementation that beats every baseline kernel in every round is "
+             "listed as a baseline failure (the kernels missed the machine's best read), never "
+             "as more than 100 %."]
+    if caches:
+        lines.append(f"Caches of this CPU (sysfs, recorded with the run): {caches}. A working "
+                     "set that fits a cache level is re-read from that cache on every call: "
+                     "those sizes measure cache bandwidth, only the largest measures memory.")
+    lines += ["", "**Sums against the read ceiling** (GB/s = bytes read per second):", "",
+              read_table]
+    copy_blocks = []
+    for malloc in ("default", "keep_heap"):
+        table, more, copy_ceilings = _ceiling_table(r, "GeluBandwidth", COPY_BASELINES,
+                                                    (malloc,), levels)
+        if malloc == "default":
+            ceilings.update({(size, "copy"): g for size, g in copy_ceilings.items()})
+        if table:
+            copy_blocks += ["", f"**GELU against the copy ceiling, malloc={malloc}** (bytes "
+                            "read + written per second):", "", table]
+            notes += more
+    lines += copy_blocks
+    anchor = likwid_table(likwid, ceilings)
+    if anchor:
+        lines += ["", anchor]
+    if notes:
+        lines += ["", "Warm-up: " + "; ".join(notes) + "."]
+    return "\n".join(lines)
+
+
+def residency_section(r):
+    """The seed's repeated 10M sum next to the same sum reading from memory."""
+    table = rows_of(r, SUM_RESIDENCY)
+    if not table:
+        return None
+    size = max(int(k[0]) for k in table)
+    impls = sorted({k[1] for k in table}, key=lambda i: list(SUMS).index(i) if i in SUMS else 99)
+    rows = []
+    for impl in impls:
+        rep = table.get((str(size), impl, "repeated"))
+        rot = table.get((str(size), impl, "rotating"))
+        gb = [f"{size * 4 / row.value / 1e9:.1f}" if row else "n/a" for row in (rep, rot)]
+        rows.append([f"`{impl}`", fmt_time(rep.value if rep else None), gb[0],
+                     fmt_time(rot.value if rot else None), gb[1],
+                     fmt_ratio(_ratio(rot.value if rot else None, rep.value if rep else None))])
+    return (f"`SumResidency` at {size:,} elements: `repeated` re-reads the same {size * 4 / 1e6:.0f}"
+            " MB every call, as the seed did (cache-resident wherever the last-level cache holds "
+            "it); `rotating` sums a different copy each call, cycling through copies twice the "
+            "size of the last-level cache, so every call reads from memory.\n\n"
+            + render(["impl", "repeated", "GB/s", "rotating (from memory)", "GB/s",
+                      "rotating / repeated"], rows, markdown=True))
+
+
+
+def likwid_of(path, rows):
+    """The likwid-bench anchor of the result file's machine and commit, or None."""
+    commit = rows[0].commit if rows else ""
+    anchor = os.path.join(os.path.dirname(record_of(path)), "likwid", f"{commit[:8]}.json")
+    try:
+        return read_json(anchor) if commit and os.path.exists(anchor) else None
+    except ResultsError:
+        return None
+
+
