@@ -13,6 +13,10 @@ import numpy as np
 
 # Must not be changed -- only appended: changing it changes what past results measured.
 SEED = 20_240_601
+# Where the interleaved rounds' workers (tools/run/interleave.py) keep drawn matrices between
+# processes: eleven releases each drawing the same 2.5 GB matrix would spend minutes a round
+# drawing. Unset everywhere else (asv draws in each process, as always).
+DATA_CACHE_VAR = "ARRAY_OP_BENCH_DATA_CACHE"
 
 DEVICES = ["cpu", "cuda"]
 ROWS, COLS = "rows", "cols"  # rows = reduce over the last dim, cols = over the first
@@ -42,12 +46,34 @@ def uniform_matrix(rows, cols, layout):
     Drawn directly in float32 (no float64 temporary) and, for F, drawn as the transposed C
     array and viewed back, so a 25000x25000 array (2.5 GB) is never copied.
     """
+    folder = os.environ.get(DATA_CACHE_VAR)
+    if folder and rows * cols >= 10**7:
+        return _cached_matrix(folder, rows, cols, layout)
+    return _draw_matrix(rows, cols, layout)
+
+
+def _draw_matrix(rows, cols, layout):
     rng = _rng(3)
     if layout == "C":
         return rng.random((rows, cols), dtype=np.float32)
     if layout == "F":
         return rng.random((cols, rows), dtype=np.float32).T
     raise ValueError(f"unknown layout {layout!r}: expected 'C' or 'F'")
+
+
+def _cached_matrix(folder, rows, cols, layout):
+    """The same bits as _draw_matrix, read into this process's own (anonymous) memory from a
+    file the first process to need them wrote."""
+    path = os.path.join(folder, f"uniform-{SEED}-{rows}x{cols}-{layout}.npy")
+    if not os.path.isfile(path):
+        array = _draw_matrix(rows, cols, layout)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            np.save(f, np.ascontiguousarray(array) if layout == "C" else array.T)
+        os.replace(tmp, path)
+        return array
+    stored = np.load(path)  # C order: the F array was drawn transposed and is viewed back
+    return stored if layout == "C" else stored.T
 
 
 def usable_cores():

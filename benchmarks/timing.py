@@ -22,11 +22,21 @@ def autorange(run, min_seconds=0.01, factor=2, limit=None):
     return number
 
 
-def measure_batches(run, batches, min_seconds=0.01, warm_up_seconds=0.0):
+def measure_batches(run, batches, min_seconds=0.01, warm_up_seconds=0.0, min_batches=None,
+                    max_seconds=None):
     """([seconds per call of each batch], calls per batch): autorange, then `warm_up_seconds`
-    of calls untimed, then `batches` timed batches."""
+    of calls untimed, then `batches` timed batches; with `max_seconds`, batches stop once that
+    much time was spent timing and `min_batches` were taken (a 1-second call gets 3 batches,
+    not 7, as asv's repeat=(min, max, max_time))."""
     number = autorange(run, min_seconds)
     deadline = time.perf_counter() + warm_up_seconds
     while time.perf_counter() < deadline:
         run()
-    return [batch_seconds(run, number) for _ in range(batches)], number
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < batches:
+        samples.append(batch_seconds(run, number))
+        if (max_seconds is not None and len(samples) >= (min_batches or 1)
+                and time.perf_counter() - start >= max_seconds):
+            break
+    return samples, number

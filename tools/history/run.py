@@ -1,240 +1,220 @@
-"""Run a release history: the ledger's releases in interleaved rounds, resumable step by step.
+"""Run a release history: every release in its own kept environment, all releases interleaved
+case by case, round after round; resumable, and more rounds can be added later.
 
-    python -m tools history numba                # seed subset, 3 rounds, resumes if stopped
-    python -m tools history torch
+    python -m tools history numba                # seed subset, 6 rounds, resumes if stopped
+    python -m tools history torch --rounds 10    # add rounds to a finished history
     python -m tools history numba --fresh        # measure everything again from round 1
-    python -m tools history numba --subset tiny --rounds 2 --scratch DIR \\
-        --releases-file FILE                         # a throw-away history (the tests)
+    python -m tools history numba --subset tiny --rounds 3 --scratch DIR \\
+        --releases-file FILE                     # a throw-away history (the tests)
 
-A step is one release in one round: install its pins into the history environment (only one
-release is installed at a time), then one asv round of every case of the subset. Round 1 runs
-the releases oldest first, round 2 newest first, and so on, so each release's rounds are spread
-over the whole run and consecutive releases are measured minutes apart in every round: drift
-of the machine lands in all releases alike instead of drawing a step. asv appends each round's
-samples to the release's result file; the median of every case in every round is also kept in
-rounds.json beside the results, which is what the step verdicts pair (tools.history.steps).
+The protocol is the release pairs' (tools/run/interleave.py), generalised from 2 environments
+to N: each round starts one fresh worker per release, and every case is timed in every release
+back to back, in an order rotated from case to case and round to round, so any two releases
+of a case, consecutive or not, were measured seconds apart in every round. One release (the
+canary, default the newest) is also built a second time, separately, and measured as if it
+were one more release: its pair with itself is an A/A comparison inside every run, and must
+flag nothing (tools/history/steps.py reports it).
 
-Resumable: each finished step is recorded in rounds.json; a rerun skips finished steps and
-starts an unfinished one again from the result file as it was before that step began.
-Results go to history/results/NAME/MACHINE/ (and the install record of every release to
-installed/TAG.json there); 3 rounds is the least that the paired verdicts accept.
+Environments are built once with uv and kept (tools/history/envs.py); rounds never install.
+rounds.json beside the results holds every round's samples of every release (saved after
+each round, atomically); a stopped run resumes at the first unfinished round. asv's result
+files (one per release on the ledger's commit axis) are written from it after every round.
 """
 import argparse
-import glob
 import json
 import os
-import shutil
-import statistics
 import sys
 import time
 from datetime import datetime, timezone
 
-from benchmarks.cases import subset
+from benchmarks.cases import all_cases, subset
 
 from .. import REPO_ROOT
-from ..results.asv_launcher import run_asv as launch
-from ..results.config import load_config, machine_name
+from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
+from ..results.config import machine_name
+from ..results.rows import ResultsError
+from ..run.asv_config import head_commit
+from ..run.interleave import measure_round
+from ..run.measure_pair import REPEAT, check_pair
 from ..run.provenance import collect_from
-from . import ledger
+from . import asv_results, ledger
+from .envs import CANARY_SUFFIX, ENV_ROOT, build_all
+from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import RELEASES_FILE, ReleaseListError, load_history
-from .paths import HISTORY_DIR, ROUNDS_FILE, config_path, resolved, result_file, samples_by_case
-from .subset import SUBSET_NAMES, bench_regexes, short_name, subset_cases
+from .subset import SUBSET_NAMES
 
-# Samples per case and round: at least 2, at most 6 or 12 s (asv's default for one round is
-# up to 10 or 20 s). Three rounds give 18 samples per release and case; a torch history of
-# 11 releases x 3 rounds stays within an hour, installs included.
-REPEAT = "(2,6,12.0)"
+FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per release)
+DEFAULT_ROUNDS = 6  # see the README: what fits the time budget on 2 cores, and its power
 
 
 def say(message):
     print(f"== {message}", flush=True)
 
 
-def scratch_config(name, out_dir):
-    """The history's asv config with every path absolute, writing only under out_dir (its
-    ledger, environment, results and html there)."""
+def requests(cases):
+    """[(label, worker request)] as the release pairs send them."""
+    return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
+                          "samples": REPEAT,
+                          "names": {k: str(v) for k, v in case.values.items()}})
+            for case in cases]
+
+
+def load_progress(path, expected, fresh):
+    """The stored run if it is this very history (same releases, canary, subset, cases),
+    else a fresh one. Another subset's rounds are never overwritten."""
+    if os.path.isfile(path) and not fresh:
+        with open(path) as f:
+            data = json.load(f)
+        same = all(data.get(k) == v for k, v in expected.items() if k != "rounds")
+        if same and data.get("format") == FORMAT:
+            data["rounds"] = expected["rounds"]  # a larger target adds rounds
+            return data
+        if data.get("subset") != expected["subset"] and data.get("measured"):
+            raise ReleaseListError(
+                f"{os.path.relpath(path, REPO_ROOT)} holds the {data.get('subset')!r} subset's "
+                f"rounds; measure {expected['subset']!r} with --scratch DIR (or --machine NAME)")
+    return dict(expected, format=FORMAT, measured=[])
+
+
+def installed_record(side, record, versions):
+    """installed/TAG.json: what the release's environment holds, how it was built, and what
+    its interpreter reports (threads, CPU, the torch build)."""
+    build = {"version": versions.get("torch"), "cuda": versions.get("torch_cuda")}
+    return {"release": side, "requirements": record["requirements"],
+            "pip_config": record["pip_config"], "installer": record["installer"],
+            "packages": record["packages"], "install_seconds": record["install_seconds"],
+            "own_bytes": record["own_bytes"], "shared_bytes": record["shared_bytes"],
+            "reused": record["reused"], "built": record["finished"],
+            "torch_build": build, "interpreter": versions}
+
+
+def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, scratch=None,
+                releases_file=RELEASES_FILE, machine=None, canary=None):
+    history = load_history(name, releases_file)
+    machine = machine or machine_name()
+    if rounds < 3:
+        raise ReleaseListError("--rounds must be at least 3 (a t-interval needs them)")
+    if scratch:
+        commits = ledger.generate(name, releases_file, root=os.path.join(scratch, "ledger"))
+        results_dir = os.path.join(scratch, "results")
+        env_root = os.path.join(scratch, "env")
+    else:
+        if releases_file != RELEASES_FILE:
+            raise ReleaseListError("another release list needs --scratch: the committed "
+                                   "history is made from history/releases.json")
+        commits = ledger.generate(name)
+        results_dir = resolved(config_path(name), "results_dir")
+        env_root = ENV_ROOT
+    canary = canary or history.releases[-1].tag
+    history.release(canary)  # an unknown canary: one line, before anything is built
+    cases = all_cases(subset(subset_name))
+    out_dir = os.path.join(results_dir, machine)
+    os.makedirs(os.path.join(out_dir, "installed"), exist_ok=True)
+    progress_path = os.path.join(out_dir, ROUNDS_FILE)
+    expected = {"history": name, "machine": machine, "subset": subset_name, "rounds": rounds,
+                "library": history.library, "ledger": dict(commits),
+                "canary": canary + CANARY_SUFFIX, "cases": [c.label for c in cases]}
+    progress = load_progress(progress_path, expected, fresh)
+
+    t_build = time.monotonic()
+    records = build_all(history, canary, env_root, say)
+    versions = {side: collect_from(record["python"]) for side, record in records.items()}
+    reference = versions[history.releases[-1].tag]
+    for side, v in versions.items():  # only the history's library may differ
+        check_pair(history.library, {"A": reference, "B": v})
+    progress["sides"] = {side: {"tag": record["tag"], "commit": dict(commits)[record["tag"]],
+                                "python": os.path.relpath(record["python"], REPO_ROOT),
+                                "versions": versions[side]}
+                         for side, record in records.items()}
+    progress["environments"] = {"seconds": round(time.monotonic() - t_build, 1),
+                                "records": {side: {k: r[k] for k in (
+                                    "install_seconds", "own_bytes", "shared_bytes", "reused")}
+                                    for side, r in records.items()}}
+    for side, record in records.items():
+        if not side.endswith(CANARY_SUFFIX):
+            write_json_atomic(os.path.join(out_dir, "installed", f"{side}.json"),
+                              installed_record(side, record, versions[side]))
+
+    if run_asv(["machine", "--yes", "--machine", machine],
+               _asv_config(name, scratch, results_dir)).returncode != 0:
+        raise RuntimeError("asv machine failed")
+    from asv.machine import Machine
+
+    Machine.load(machine_name=machine).save(results_dir)  # results/MACHINE/machine.json
+    benchmarks = asv_results.discover(results_dir)
+    pythons = {side: record["python"] for side, record in records.items()}
+    work = requests(cases)
+    done = len(progress["measured"])
+    say(f"{name} history on {machine}: {len(history.releases)} releases + canary "
+        f"{canary}, {len(cases)} cases ({subset_name}), rounds {done + 1}..{rounds}")
+    start = time.monotonic()
+    for number in range(done + 1, rounds + 1):
+        t0 = time.monotonic()
+
+        def progress_line(i, n, number=number, t0=t0):
+            if i % 8 == 0 or i == n:
+                print(f"   round {number}: {i}/{n} cases, {time.monotonic() - t0:.0f} s",
+                      flush=True)
+
+        rnd = measure_round(number, pythons, work, progress=progress_line)
+        rnd["commit"] = head_commit()
+        rnd["finished"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        progress["measured"].append(rnd)
+        write_json_atomic(progress_path, progress)
+        write_asv_results(history, progress, results_dir, machine, benchmarks)
+        elapsed = time.monotonic() - start
+        left = (rounds - number) * elapsed / (number - done)
+        say(f"round {number}/{rounds} in {rnd['seconds']:.0f} s; {elapsed / 60:.1f} min so "
+            f"far, about {left / 60:.0f} min to go")
+    write_asv_results(history, progress, results_dir, machine, benchmarks)
+    say(f"{name} history: {rounds - done} rounds in {(time.monotonic() - start) / 60:.1f} min "
+        f"(environments {progress['environments']['seconds']:.0f} s)")
+    return True
+
+
+def write_asv_results(history, progress, results_dir, machine, benchmarks):
+    """One asv result file per release (not the canary's second build), from every round."""
+    for release in history.releases:
+        side = release.tag
+        values = {}
+        for rnd in progress["measured"]:
+            for label, entry in rnd["values"].get(side, {}).items():
+                values.setdefault(label, []).append(entry)
+        started = int(time.time() * 1000)
+        asv_results.write(results_dir, machine, benchmarks, progress["ledger"][side],
+                          release.timestamp * 1000, values, started)
+
+
+def _asv_config(name, scratch, results_dir):
+    """The history's asv config (only `asv machine` runs through it here)."""
+    if not scratch:
+        return config_path(name)
+    from ..results.config import load_config
+
     conf = load_config(config_path(name))
-    for key in ("benchmark_dir",):
-        conf[key] = os.path.normpath(os.path.join(HISTORY_DIR, conf[key]))
-    conf.update(repo=os.path.join(out_dir, "ledger", name), env_dir=os.path.join(out_dir, "env"),
-                results_dir=os.path.join(out_dir, "results"),
-                html_dir=os.path.join(out_dir, "html"))
-    conf["install_command"] = [c.replace("{conf_dir}/..", REPO_ROOT)
-                               for c in conf["install_command"]]
-    path = os.path.join(out_dir, f"{name}.asv.conf.json")
-    os.makedirs(out_dir, exist_ok=True)
+    conf.update(repo=os.path.join(scratch, "ledger", name), results_dir=results_dir,
+                env_dir=os.path.join(scratch, "asv-env"), html_dir=os.path.join(scratch, "html"),
+                benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"))
+    path = os.path.join(scratch, f"{name}.asv.conf.json")
     with open(path, "w") as f:
         json.dump(conf, f, indent=2)
     return path
 
 
-def plan(commits, rounds):
-    """[(round, tag, commit)]: odd rounds oldest release first, even rounds newest first."""
-    steps = []
-    for r in range(1, rounds + 1):
-        order = commits if r % 2 else commits[::-1]
-        steps += [(r, tag, commit) for tag, commit in order]
-    return steps
-
-
-def round_medians(before, after):
-    """Median of the samples this step added, per case."""
-    medians = {}
-    for case, samples in after.items():
-        new = samples[len(before.get(case, [])):]
-        if new:
-            medians[case] = statistics.median(new)
-    return medians
-
-
-def env_python(env_dir):
-    pythons = glob.glob(os.path.join(env_dir, "*", "bin", "python"))
-    return pythons[0] if len(pythons) == 1 else None
-
-
-def run_asv(config, args):
-    return launch(args, config).returncode
-
-
-def load_progress(path, expected):
-    """The stored progress if it belongs to this very history run (same ledger, subset,
-    rounds), else a fresh one."""
-    if os.path.isfile(path):
-        with open(path) as f:
-            data = json.load(f)
-        # the same cases in another order are the same run (the stored order is kept)
-        same = {k: sorted(v) if k == "cases" else v for k, v in expected.items()}
-        if all((sorted(data.get(k) or []) if k == "cases" else data.get(k)) == v
-               for k, v in same.items()):
-            return data
-        if data.get("subset") != expected["subset"] and data.get("steps"):
-            # another subset's rounds live here: starting afresh would replace its results
-            raise ReleaseListError(
-                f"{os.path.relpath(path, REPO_ROOT)} holds the {data.get('subset')!r} subset's "
-                f"rounds; measure {expected['subset']!r} with --scratch DIR (or --machine NAME)")
-    return dict(expected, steps=[])
-
-
-def run_history(name, rounds=3, subset="seed", fresh=False, scratch=None,
-                releases_file=RELEASES_FILE, machine=None):
-    history = load_history(name, releases_file)
-    machine = machine or machine_name()
-    if scratch:
-        config = scratch_config(name, scratch)
-        commits = ledger.generate(name, releases_file, root=os.path.join(scratch, "ledger"))
-    else:
-        if releases_file != RELEASES_FILE:
-            raise ReleaseListError("another release list needs --scratch: the committed "
-                                   "history is made from history/releases.json")
-        config = config_path(name)
-        commits = ledger.generate(name)
-    if rounds < 1:
-        raise ReleaseListError("--rounds must be at least 1")
-    cases = subset_cases(subset)
-    results_dir, env_dir = resolved(config, "results_dir"), resolved(config, "env_dir")
-    out_dir = os.path.join(results_dir, machine)
-    os.makedirs(out_dir, exist_ok=True)
-    progress_path = os.path.join(out_dir, ROUNDS_FILE)
-    expected = {"history": name, "machine": machine, "subset": subset, "rounds": rounds,
-                "repeat": REPEAT,
-                "ledger": dict(commits), "cases": [short_name(b, p) for b, p in cases]}
-    progress = dict(expected, steps=[]) if fresh else load_progress(progress_path, expected)
-    done = {(s["round"], s["tag"]) for s in progress["steps"]}
-    steps = plan(commits, rounds)
-    snapshots = os.path.join(REPO_ROOT, ".asv", "history-snapshots", name)
-    os.makedirs(snapshots, exist_ok=True)
-
-    say(f"{name} history on {machine}: {len(commits)} releases x {rounds} rounds = "
-        f"{len(steps)} steps, {len(cases)} cases ({subset}); {len(done)} steps done before")
-    if run_asv(config, ["machine", "--yes", "--machine", machine]) != 0:
-        raise RuntimeError("asv machine failed")
-    start = time.monotonic()
-    failed = []
-    last_install = None
-    for i, (r, tag, commit) in enumerate(steps, 1):
-        if (r, tag) in done:
-            continue
-        if r == 1:
-            # round 1 starts the release's result file afresh: later rounds of it recorded
-            # before (an earlier attempt) no longer have their samples there, so run them again
-            progress["steps"] = [s for s in progress["steps"] if s["tag"] != tag]
-            done = {(s["round"], s["tag"]) for s in progress["steps"]}
-        path = result_file(results_dir, machine, commit)
-        snapshot = os.path.join(snapshots, f"{commit}.json")
-        if r == 1:
-            before = {}
-        else:
-            # an unfinished step left samples behind: start again from before it
-            if os.path.isfile(snapshot) and path:
-                shutil.copyfile(snapshot, path)
-            before = samples_by_case(path, cases)
-            if path:
-                shutil.copyfile(path, snapshot)
-        say(f"step {i}/{len(steps)}: round {r}/{rounds}, {tag} "
-            f"({time.monotonic() - start:.0f} s into this run)")
-        t0 = time.monotonic()
-        args = ["run", f"{commit}^!", "--machine", machine, "--record-samples",
-                "--attribute", "rounds=1", "--attribute", f"repeat={REPEAT}", "--show-stderr"]
-        if r > 1:
-            args.append("--append-samples")
-        for regex in bench_regexes(cases):
-            args += ["--bench", regex]
-        code = run_asv(config, args)
-        path = result_file(results_dir, machine, commit)
-        medians = round_medians(before, samples_by_case(path, cases))
-        python = env_python(env_dir)
-        info = {}
-        if python:
-            with open(os.path.join(os.path.dirname(os.path.dirname(python)),
-                                   "installed.json")) as f:
-                info = json.load(f)
-        if info.get("release", "").replace(" ", "-") != tag:
-            code = code or 1  # its install failed: what is installed is another release
-        if code != 0 or len(medians) < len(cases):
-            # not recorded as done: a rerun tries this step again
-            failed.append(f"round {r} {tag}")
-            say(f"step {i}: asv exited {code}, {len(medians)} of {len(cases)} cases measured; "
-                "not recorded, a rerun tries it again")
-            continue
-        record = {"round": r, "tag": tag, "commit": commit,
-                  "seconds": round(time.monotonic() - t0, 1),
-                  "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                  "asv_exit": code, "medians": medians}
-        if info.get("finished") != last_install:  # this step installed its release
-            last_install = info.get("finished")
-            record["install_seconds"] = info.get("install_seconds")
-            record["downloaded"] = info.get("downloaded")
-        installed = os.path.join(out_dir, "installed", f"{tag}.json")
-        if os.path.isfile(installed):
-            with open(installed) as f:
-                first = json.load(f).get("packages", {})
-            differs = {n: v for n, v in info.get("packages", {}).items() if first.get(n) != v}
-            if differs:  # recorded, not hidden: this round ran beside other packages
-                record["installed_differs"] = differs
-        else:
-            info["interpreter"] = collect_from(python)
-            os.makedirs(os.path.dirname(installed), exist_ok=True)
-            write_json_atomic(installed, info)
-        progress["steps"].append(record)
-        write_json_atomic(progress_path, progress)
-        if os.path.isfile(snapshot):
-            os.remove(snapshot)
-    total = time.monotonic() - start
-    say(f"{name} history: {len(steps) - len(done)} steps in {total:.0f} s"
-        + (f"; failed: {', '.join(failed)}" if failed else ""))
-    return not failed
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("history", help="numba or torch (history/releases.json)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                        help=f"rounds in all (default {DEFAULT_ROUNDS}); more than a stored "
+                             "run has adds rounds to it")
     parser.add_argument("--subset", default="seed",
                         help=f"the cases: one of {', '.join(SUBSET_NAMES)} (default: seed)")
     parser.add_argument("--kernel", help="the cases of one kernel file (= --subset kernel:NAME)")
+    parser.add_argument("--canary", help="the release measured twice, in two separately "
+                                         "built environments (default: the newest)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
-    parser.add_argument("--scratch", help="write ledger, environment and results here only")
+    parser.add_argument("--scratch", help="write ledger, environments and results here only")
     parser.add_argument("--releases-file", default=RELEASES_FILE)
     parser.add_argument("--machine", help="asv machine name (default: $ASV_MACHINE or host)")
     args = parser.parse_args(argv)
@@ -247,10 +227,13 @@ def main(argv=None):
         return 2
     try:
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
-                         args.releases_file, args.machine)
-    except (ReleaseListError, ValueError) as exc:
+                         args.releases_file, args.machine, args.canary)
+    except (ReleaseListError, ResultsError, ValueError) as exc:
         print(f"history: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # uv, asv or a worker failed: its own output says why
+        print(f"history: {str(exc)[-3000:]}", file=sys.stderr)
+        return 1
     return 0 if ok else 1
 
 

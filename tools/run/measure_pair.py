@@ -22,11 +22,9 @@ under rounds/; `python -m tools compare` reads it.
 """
 import argparse
 import datetime
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,6 @@ from dataclasses import dataclass
 
 from benchmarks import cases
 from benchmarks.kernels import kernel_names
-from benchmarks.slowdown import INJECT_VAR
 
 from .. import REPO_ROOT
 from ..reports.verdicts import GATE
@@ -43,6 +40,7 @@ from ..results.pins import pair_pins
 from ..results.rows import ResultsError
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit, scratch_config
+from .interleave import measure_round
 
 LIBRARIES = ("numba", "torch")
 # What must be identical in both environments, besides the library under test.
@@ -148,36 +146,6 @@ def select_cases(selection):
             for case in cases.all_cases(selection)]
 
 
-class Worker:
-    """A fresh pair_worker process in one environment."""
-
-    def __init__(self, python, inject=None):
-        env = dict(os.environ)
-        env.pop(INJECT_VAR, None)
-        if inject is not None:
-            env[INJECT_VAR] = json.dumps(inject)
-        self.proc = subprocess.Popen([python, "-m", "tools.run.pair_worker"], cwd=REPO_ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     env=env)
-        self.code_version = self._read()["code_version"]
-
-    def _read(self):
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the worker of {self.proc.args[0]} stopped (exit "
-                               f"{self.proc.wait()}): see its error above")
-        return json.loads(line)
-
-    def time(self, request):
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-
-
 def new_session(root, machine, library, releases, pythons, versions, selection, commit, kind,
                 inject=None):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -196,30 +164,14 @@ def new_session(root, machine, library, releases, pythons, versions, selection, 
 
 
 def run_rounds(session, pythons, rounds, cases, inject=None):
-    """Measure `rounds` rounds of paired cases, saving the session after each."""
+    """Measure `rounds` rounds of paired cases (tools.run.interleave, N = 2), saving the
+    session after each."""
     data = session.data
     start = time.perf_counter()
+    requests = [(label, request) for label, request, _ in cases]
     for number in range(len(data["rounds"]) + 1, rounds + 1):
-        t0 = time.perf_counter()
-        workers = {side: Worker(pythons[side], (inject or {}).get(side)) for side in SIDES}
-        rnd = {"round": number, "commit": data["commit"], "session": data["session"],
-               "values": {"A": {}, "B": {}},
-               "benchmark_versions": {side: {"code": w.code_version}
-                                      for side, w in workers.items()}}
-        try:
-            for i, (label, request, _) in enumerate(cases):
-                order = SIDES if (number + i) % 2 else SIDES[::-1]
-                for position, side in enumerate(order):
-                    answer = workers[side].time(request)
-                    if "median" in answer:
-                        rnd["values"][side][label] = {
-                            "median": answer["median"], "samples": answer["samples"],
-                            "number": answer["number"], "first": position == 0,
-                            "params": request["names"]}
-        finally:
-            for worker in workers.values():
-                worker.close()
-        rnd["seconds"] = round(time.perf_counter() - t0, 1)
+        rnd = measure_round(number, {side: pythons[side] for side in SIDES}, requests, inject)
+        rnd.update(commit=data["commit"], session=data["session"])
         data["rounds"].append(rnd)
         session.save()
         print(f"== round {number}/{rounds}: {len(rnd['values']['A'])} cases paired in "

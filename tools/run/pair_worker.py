@@ -10,6 +10,7 @@ so the two sides of a pair are seconds apart, not minutes.
 
 No asv import: it runs in environments where only the measured libraries are installed.
 """
+import gc
 import hashlib
 import importlib
 import json
@@ -17,10 +18,15 @@ import os
 import statistics
 import sys
 
+from benchmarks import base, common
 from benchmarks.timing import measure_batches  # the suite's one timer
 
 BATCH_SECONDS = 0.01
 WARMUP_SECONDS = 0.1  # asv_runner's warm-up on CPython
+# Batches per case: `samples` of the request, but after MAX_SECONDS of timing no more than
+# MIN_BATCHES (a python loop over 10M elements takes ~1 s a call).
+MIN_BATCHES = 3
+MAX_SECONDS = 1.0
 
 
 def code_version():
@@ -37,7 +43,17 @@ def code_version():
 
 
 def time_case(run, samples):
-    return measure_batches(run, samples, BATCH_SECONDS, WARMUP_SECONDS)
+    return measure_batches(run, samples, BATCH_SECONDS, WARMUP_SECONDS, MIN_BATCHES,
+                           MAX_SECONDS)
+
+
+def release_data():
+    """Drop the case's data and callable: with one worker per release alive at once, eleven
+    workers each keeping a 2.5 GB matrix would not fit in memory."""
+    base._prepared.cache_clear()
+    for cached in (common.uniform_vector, common.normal_vector, common.uniform_matrix):
+        cached.cache_clear()
+    gc.collect()
 
 
 def serve(stdin, stdout):
@@ -52,6 +68,8 @@ def serve(stdin, stdout):
             print(json.dumps({"skipped": str(exc)}), file=stdout, flush=True)
             continue
         samples, number = time_case(bench.run, request["samples"])
+        del bench
+        release_data()
         print(json.dumps({"samples": samples, "number": number,
                           "median": statistics.median(samples)}), file=stdout, flush=True)
 

@@ -40,12 +40,18 @@ def _nvidia_driver():
 
 def collect():
     """Versions, default thread counts and hardware of this interpreter, as strings."""
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
     import numba
     import torch
 
-    info = {lib: version(lib) for lib in LIBRARIES}
+    def installed(lib):
+        try:
+            return version(lib)
+        except PackageNotFoundError:  # a history's environment holds no asv_runner
+            return "none"
+
+    info = {lib: installed(lib) for lib in LIBRARIES}
     # asv records an existing environment's python as its executable's path; the version says
     # more and does not depend on where the checkout lives.
     info["python"] = "{}.{}".format(*sys.version_info[:2])

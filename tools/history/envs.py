@@ -1,0 +1,174 @@
+"""Kept environments, one per release: built once with uv, reused by every round and run.
+
+    python -m tools history envs torch         # build (or find) every release's environment
+
+uv installs from its cache by hardlink, so eleven torch environments that share several GB of
+CUDA libraries cost those GB once on disk, and a rebuilt environment takes seconds. Each
+environment holds exactly its ledger commit's pins (the release and what the history holds
+fixed) and nothing else: the timing worker needs only the measured libraries. `installed.json`
+in the environment records what uv installed, in how many seconds, and how much the disk's used
+space grew; an environment whose record matches its pins is reused as it is.
+
+The release's pip configuration ("pip_config" in history/releases.json): "machine" passes the
+indexes, find-links and constraints of pip's configuration on this machine to uv (uv does not
+read pip's files); "ignore" uses the public index alone.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+from .. import REPO_ROOT
+from ..results.atomic import write_json_atomic
+from .releases import ReleaseListError, load_history
+
+ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs")
+RECORD = "installed.json"
+CANARY_SUFFIX = "-aa"  # the canary: a second, separately built environment of one release
+
+
+def uv():
+    """The uv of this interpreter's environment (requirements.txt pins it), else PATH's."""
+    local = os.path.join(os.path.dirname(sys.executable), "uv")
+    found = local if os.path.isfile(local) else shutil.which("uv")
+    if not found:
+        raise ReleaseListError("uv is not installed: pip install -r requirements.txt")
+    return found
+
+
+def pip_config_args():
+    """pip's configured find-links, extra indexes and constraints, as uv arguments (with pip's
+    choice of the best version over all indexes, where uv would stop at the first that has
+    the package)."""
+    proc = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                          capture_output=True, text=True)
+    values = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition("=")
+        name = key.rsplit(".", 1)[-1]
+        if key.startswith(("global.", ":env:.", "install.")) and value:
+            values.setdefault(name, value.strip("'\""))
+    args = ["--index-strategy", "unsafe-best-match"]
+    for link in values.get("find-links", "").split():
+        args += ["--find-links", link]
+    for index in values.get("extra-index-url", "").split():
+        args += ["--extra-index-url", index]
+    for constraint in values.get("constraint", "").split():
+        if os.path.isfile(constraint):
+            args += ["--constraint", constraint]
+    return args
+
+
+def own_bytes(env_dir):
+    """(bytes on disk that only this environment holds, bytes it holds shared by hardlink with
+    uv's cache and the other environments)."""
+    own = shared = 0
+    for folder, _, names in os.walk(env_dir):
+        for name in names:
+            st = os.lstat(os.path.join(folder, name))
+            if st.st_nlink > 1:
+                shared += st.st_blocks * 512
+            else:
+                own += st.st_blocks * 512
+    return own, shared
+
+
+def env_python(env_dir):
+    return os.path.join(env_dir, "bin", "python")
+
+
+def read_record(env_dir):
+    try:
+        with open(os.path.join(env_dir, RECORD)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def build_env(env_dir, requirements, pip_config, say=print):
+    """The environment at env_dir holding `requirements`, built unless a matching one is there.
+    Returns its install record (what was installed, seconds, disk growth, reused or built)."""
+    record = read_record(env_dir)
+    if record and record.get("requirements") == list(requirements) and \
+            os.path.isfile(env_python(env_dir)):
+        return dict(record, reused=True)
+    shutil.rmtree(env_dir, ignore_errors=True)
+    os.makedirs(os.path.dirname(env_dir), exist_ok=True)
+    start = time.perf_counter()
+    env = dict(os.environ)
+    for name in ("PIP_CONFIG_FILE", "UV_CONSTRAINT", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL"):
+        env.pop(name, None)
+    base = sys.executable if not hasattr(sys, "_base_executable") else sys._base_executable
+    steps = [[uv(), "venv", "--quiet", "--python", base, env_dir],
+             [uv(), "pip", "install", "--python", env_python(env_dir),
+              *(pip_config_args() if pip_config == "machine" else []), *requirements]]
+    for cmd in steps:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            shutil.rmtree(env_dir, ignore_errors=True)
+            raise RuntimeError(f"{' '.join(cmd[:3])} failed for {' '.join(requirements)}:\n"
+                               f"{proc.stderr.strip()[-2000:]}")
+    seconds = time.perf_counter() - start
+    frozen = subprocess.run([uv(), "pip", "freeze", "--python", env_python(env_dir)],
+                            capture_output=True, text=True, env=env).stdout.split()
+    record = {"requirements": list(requirements), "pip_config": pip_config,
+              "installer": subprocess.run([uv(), "--version"], capture_output=True,
+                                          text=True).stdout.strip(),
+              "packages": dict(line.split("==", 1) for line in frozen if "==" in line),
+              "install_seconds": round(seconds, 1),
+              "own_bytes": 0, "shared_bytes": 0,
+              "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    record["own_bytes"], record["shared_bytes"] = own_bytes(env_dir)
+    write_json_atomic(os.path.join(env_dir, RECORD), record)
+    say(f"built {os.path.relpath(env_dir, REPO_ROOT)} in {seconds:.1f} s: "
+        f"{record['own_bytes'] / 2**20:.0f} MiB its own, "
+        f"{record['shared_bytes'] / 2**30:.2f} GiB shared by hardlink")
+    return dict(record, reused=False)
+
+
+def side_dirs(history, canary, root=ENV_ROOT):
+    """{side: (release, env dir)}: one side per release, plus the canary's second build."""
+    sides = {}
+    for release in history.releases:
+        sides[release.tag] = (release, os.path.join(root, history.name, release.tag))
+    if canary:
+        release = history.release(canary)
+        sides[canary + CANARY_SUFFIX] = (release, os.path.join(root, history.name,
+                                                               canary + CANARY_SUFFIX))
+    return sides
+
+
+def build_all(history, canary, root=ENV_ROOT, say=print):
+    """{side: install record with 'python'} for every side, built in release order."""
+    out = {}
+    for side, (release, env_dir) in side_dirs(history, canary, root).items():
+        record = build_env(env_dir, history.pins(release), history.pip_config, say)
+        out[side] = dict(record, python=env_python(env_dir), tag=release.tag)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("history", help="numba or torch (history/releases.json)")
+    parser.add_argument("--canary", help="the release built twice (default: the newest)")
+    args = parser.parse_args(argv)
+    try:
+        history = load_history(args.history)
+        canary = args.canary or history.releases[-1].tag
+        records = build_all(history, canary, say=lambda m: print(f"== {m}", flush=True))
+    except (ReleaseListError, RuntimeError) as exc:
+        print(f"history envs: {exc}", file=sys.stderr)
+        return 2
+    for side, record in records.items():
+        print(f"{side:<20} {'reused' if record['reused'] else 'built'}  "
+              f"{record['install_seconds']:>6.1f} s  {record['own_bytes'] / 2**20:>6.0f} MiB own  "
+              f"{record['shared_bytes'] / 2**30:.2f} GiB shared")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

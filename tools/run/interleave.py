@@ -1,0 +1,98 @@
+"""Interleaved rounds over N environments: the one measuring protocol of release pairs (N = 2)
+and release histories (N = every release, plus the canary's second build).
+
+Each round starts one fresh worker process per environment (tools/run/pair_worker.py) and
+takes the cases one by one: a case is prepared and timed in every environment back to back,
+so all releases of one case are measured seconds apart. The order of the environments is
+rotated from case to case and from round to round (`round_order`), so no release is always
+first (warm caches, turbo) or always last. Every round's samples are kept with the position
+each environment had, and the caller saves after every round.
+"""
+import json
+import os
+import subprocess
+import time
+
+from benchmarks.common import DATA_CACHE_VAR
+from benchmarks.slowdown import INJECT_VAR
+
+from .. import REPO_ROOT
+
+# Large matrices drawn once and read by every worker (benchmarks/common.py); the same bits.
+DATA_CACHE = os.path.join(REPO_ROOT, ".asv", "data-cache")
+
+
+def round_order(sides, case_index, round_number):
+    """The environments in the order they time case `case_index` of round `round_number`
+    (both from 0 or 1 alike): `sides` rotated by one place per case and per round. For two
+    sides this alternates A first / B first from case to case and round to round."""
+    sides = list(sides)
+    shift = (case_index + round_number + 1) % len(sides)
+    return sides[shift:] + sides[:shift]
+
+
+class Worker:
+    """A fresh pair_worker process in one environment."""
+
+    def __init__(self, python, inject=None):
+        env = dict(os.environ)
+        env.pop(INJECT_VAR, None)
+        env[DATA_CACHE_VAR] = DATA_CACHE
+        os.makedirs(DATA_CACHE, exist_ok=True)
+        if inject is not None:
+            env[INJECT_VAR] = json.dumps(inject)
+        self.proc = subprocess.Popen([python, "-m", "tools.run.pair_worker"], cwd=REPO_ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        self.code_version = self._read()["code_version"]
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker of {self.proc.args[0]} stopped (exit "
+                               f"{self.proc.wait()}): see its error above")
+        return json.loads(line)
+
+    def time(self, request):
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+def measure_round(number, pythons, cases, inject=None, progress=None):
+    """One round: {"values": {side: {label: {...}}}, "benchmark_versions", "seconds"}.
+
+    pythons: {side: interpreter}, in the base order that round_order rotates; cases:
+    [(label, request)]. Workers start one after the other (a torch import is ~2 s of CPU that
+    must not overlap a measurement) and all stay alive for the round."""
+    t0 = time.perf_counter()
+    sides = list(pythons)
+    workers = {}
+    try:
+        for side in sides:
+            workers[side] = Worker(pythons[side], (inject or {}).get(side))
+        rnd = {"round": number, "values": {side: {} for side in sides},
+               "benchmark_versions": {side: {"code": w.code_version}
+                                      for side, w in workers.items()}}
+        for i, (label, request) in enumerate(cases):
+            for position, side in enumerate(round_order(sides, i, number)):
+                answer = workers[side].time(request)
+                if "median" in answer:
+                    rnd["values"][side][label] = {
+                        "median": answer["median"], "samples": answer["samples"],
+                        "number": answer["number"], "position": position,
+                        "first": position == 0, "params": request["names"]}
+            if progress:
+                progress(i + 1, len(cases))
+    finally:
+        for worker in workers.values():
+            worker.close()
+    rnd["seconds"] = round(time.perf_counter() - t0, 1)
+    return rnd
