@@ -2,7 +2,6 @@
 missing or malformed asv.conf.json, missing results, a truncated result file, an unknown
 release, a bad regular expression. Each command runs in a copy of the repository that has
 exactly the fault of its row."""
-import json
 import os
 import shutil
 import subprocess
@@ -25,6 +24,9 @@ def make_repo(root, fault):
         shutil.copytree(os.path.join(REPO, folder), os.path.join(root, folder),
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(os.path.join(REPO, "requirements.txt"), root)  # the pins
+    os.makedirs(os.path.join(root, "history"))  # the release lists and histories' configs
+    for name in ("releases.json", "numba.asv.conf.json", "torch.asv.conf.json"):
+        shutil.copy(os.path.join(REPO, "history", name), os.path.join(root, "history"))
     if fault != "missing config":
         shutil.copy(os.path.join(REPO, "asv.conf.json"), root)
     if fault == "malformed config":
@@ -89,6 +91,13 @@ CASES = [
      "rounds"),
     ("intact", "pair", ["numba", "0.67.0", "0.68.1", "--kernel", "nope"], "unknown kernel"),
     ("intact", "history", ["numba", "--kernel", "nope"], "unknown kernel"),
+    ("intact", "history", ["numba", "--rounds", "2"], "rounds"),
+    ("intact", "history", ["numba", "--canary", "numba-9.9"], "numba-9.9"),
+    ("intact", "history report", ["numba", "--machine", "nowhere"], "nowhere"),
+    ("intact", "history narrow", ["numba", "0.66.0", "0.67.0", "Sum.time_sum(3, x, cpu)"],
+     "unknown case"),
+    ("intact", "history narrow", ["numba", "zero", "0.67.0", "Sum.time_sum(3, x, cpu)"],
+     "zero"),
     ("intact", "report", ["nope"], "unknown topic"),
 ]
 

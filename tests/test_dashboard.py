@@ -117,3 +117,59 @@ def test_landing_page_links_every_history_and_the_findings(site, tmp_path):
     assert "continental origin of swallow" not in dom
     assert 'href="#bench_sum.Sum.time_sum"' in dom
     assert_stayed_local(urls)
+
+
+def _cells(dom, table_class):
+    """[[cell text]] of the rows of the table with `table_class`, tags stripped."""
+    table = re.search(rf'<table class="[^"]*{table_class}[^"]*">(.*?)</table>', dom, re.S)
+    assert table, f"no table .{table_class} in the page"
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    return [[html_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in rows if "<td" in row]
+
+
+def html_text(fragment):
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def test_what_changed_between_releases_lists_every_confirmed_step(site, tmp_path):
+    """The landing page "What changed between releases", read back in Chromium: one row per
+    confirmed step of each history (the same ratio, interval and q as the report computes),
+    each linking its graph, and one row per release pair."""
+    from tools.dashboard.release_pages import confirmed_by_history, interval, pair_steps
+
+    url, html = site
+    with open(os.path.join(html, "index.html")) as f:
+        assert 'href="changes.html"' in f.read()
+    dom, urls = browse(url + "changes.html", tmp_path, "--dump-dom")
+    assert_stayed_local(urls)
+    rows = _cells(dom, "steps")
+    expected = [s for _, (_, steps) in sorted(confirmed_by_history().items()) for s in steps]
+    assert len(rows) == len(expected)
+    for row, step in zip(rows, expected):
+        assert row[1] == f"{step['before']} → {step['after']}"
+        assert row[3] == interval(step) and row[4] == f"{step['q']:.2g}"
+    links = re.findall(r'<a href="(history/[^"]+)">', dom)
+    assert len(links) == len(expected)
+    assert all("commits=" in link for link in links)
+    assert len(_cells(dom, "pairs")) == len(pair_steps())
+
+
+@pytest.mark.parametrize("name", ["numba", "torch"])
+def test_history_regressions_page_lists_exactly_the_confirmed_steps(site, tmp_path, name):
+    """A history's Regressions page, read back in Chromium: the confirmed steps and nothing
+    else (asv's own step detection is not shown), release names instead of ledger hashes, and
+    each row's paired ratio with its interval and q."""
+    from tools.dashboard.release_pages import confirmed_by_history, interval
+
+    url, _ = site
+    _, steps = confirmed_by_history().get(name, (None, []))
+    dom, _ = browse(url + f"history/{name}/#regressions", tmp_path, "--dump-dom")
+    assert ">Releases<" in dom and "Paired ratio" in dom
+    shown = re.findall(r'<td class="paired">([^<]*)</td>', dom)
+    assert sorted(shown) == sorted(f"{interval(s)}, q = {s['q']:.2g} ({s['test']})"
+                                   for s in steps)
+    for s in steps:
+        assert s["after"] in dom  # the release, not a hash

@@ -1,8 +1,9 @@
 """Release histories: the ledger is deterministic and ordered, a bad release list is refused in
-one line, the seed subset is the seed's cases, and a real two-release numba history runs,
-publishes and draws its two points in release order with their tag labels, offline."""
+one line, the seed subset is the seed's cases, the N-way round order rotates, the verdicts find
+known steps in synthetic rounds (and the canary nothing), and a real three-release numba
+history builds kept environments, interleaves its rounds, resumes, and publishes pages that
+name releases and list only confirmed steps."""
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,8 +14,12 @@ from tools import REPO_ROOT
 from tools.history import ledger
 from tools.history.releases import (RELEASES_FILE, ReleaseListError, load_histories,
                                     parse_history)
-from tools.history.run import plan
-from tools.history.subset import as_case, case_name, subset_cases
+from tools.history.subset import subset_cases
+from tools.run.interleave import round_order
+
+
+def case_name(bench, params):
+    return f"{bench}({', '.join(params)})"
 
 with open(RELEASES_FILE) as f:
     LIST = json.load(f)
@@ -101,11 +106,18 @@ def test_unknown_history_and_broken_file_are_one_line(tmp_path):
         assert proc.stderr.count("\n") == 1
 
 
-def test_rounds_alternate_direction():
-    commits = [("a", "1"), ("b", "2"), ("c", "3")]
-    order = [(r, t) for r, t, _ in plan(commits, 3)]
-    assert order == [(1, "a"), (1, "b"), (1, "c"), (2, "c"), (2, "b"), (2, "a"),
-                     (3, "a"), (3, "b"), (3, "c")]
+def test_round_order_rotates_every_release_through_every_place():
+    sides = ["a", "b", "c", "d"]
+    for number in (1, 2, 3):
+        orders = [round_order(sides, i, number) for i in range(len(sides))]
+        assert all(sorted(o) == sides for o in orders)  # every release, once, every case
+        for place in range(len(sides)):  # over N cases each release takes each place once
+            assert sorted(o[place] for o in orders) == sides
+    # the same case starts with another release in the next round
+    assert round_order(sides, 0, 1)[0] != round_order(sides, 0, 2)[0]
+    # two sides: the pair protocol, A first and B first alternating by case and by round
+    assert [round_order("AB", i, 1)[0] for i in range(4)] == list("ABAB")
+    assert [round_order("AB", i, 2)[0] for i in range(4)] == list("BABA")
 
 
 def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
@@ -133,114 +145,169 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
 
 
 # ---------------------------------------------------------------------------------------------
-# A real history: two numba releases, two 100-element sums, two rounds, published.
+# The verdicts on a history: synthetic rounds with known steps (no measurement).
 
-from browser import assert_stayed_local, browse, needs_browser, probed_series, serve, with_probe
+import math
+import random
+
+from tools.history.steps import HistoryData, build_report, confirmed_steps
+
+LABELS = ["Sum.time_sum(10000, numba_loop, cpu)", "Sum.time_sum(10000, numba_np_sum, cpu)",
+          "Sum.time_sum(10000, numpy_sum, cpu)", "Sum.time_sum(10000, python_loop, cpu)"]
+
+
+def _synthetic(tmp_path, steps, rounds=8, noise=0.01, seed=1):
+    """A numba history's rounds.json with every time 1 ms x the steps {(label, tag): factor}
+    from that release on, and per-round log-normal noise."""
+    tags = [r["version"] for r in LIST["histories"]["numba"]["releases"]][:5]
+    tags = [f"numba-{v}" for v in tags]
+    canary = tags[-1] + "-aa"
+    rng = random.Random(seed)
+    measured = []
+    for number in range(1, rounds + 1):
+        values = {}
+        for side in tags + [canary]:
+            release = side.replace("-aa", "")
+            values[side] = {}
+            for label in LABELS:
+                level = 1e-3
+                for (lab, tag), factor in steps.items():
+                    if lab == label and tags.index(release) >= tags.index(tag):
+                        level *= factor
+                values[side][label] = {"median": level * math.exp(rng.gauss(0, noise)),
+                                       "samples": [level], "number": 1}
+        measured.append({"round": number, "values": values, "seconds": 1.0})
+    machine = tmp_path / "box"
+    machine.mkdir(parents=True)
+    (machine / "rounds.json").write_text(json.dumps({
+        "format": 2, "history": "numba", "machine": "box", "subset": "seed", "rounds": rounds,
+        "library": "numba", "ledger": {t: f"{i:040x}" for i, t in enumerate(tags)},
+        "canary": canary, "cases": LABELS, "measured": measured}))
+    return HistoryData("numba", "box", str(tmp_path)), tags
+
+
+def test_history_verdicts_confirm_a_known_step_and_nothing_else(tmp_path):
+    data, tags = _synthetic(tmp_path, {(LABELS[1], tags_of(2)): 1.4})
+    found = confirmed_steps(data)
+    assert [(c["label"], c["before"], c["after"], c["verdict"]) for c in found] == \
+        [(LABELS[1], tags_of(1), tags_of(2), "REGRESSION")]
+    assert 1.35 < found[0]["low"] < found[0]["ratio"] < found[0]["high"] < 1.45
+    flagged, seen = data.canary_power()
+    assert flagged == [] and seen[1.20] == 1.0  # the A/A pair flags nothing, sees +20 %
+    text = build_report("numba", "box", str(tmp_path))
+    assert "numba cases: 1" in text and "controls: 0" in text
+
+
+def test_a_sustained_shift_is_confirmed_by_the_levels_when_the_pair_alone_is_noisy(tmp_path):
+    """A +6 % shift from one release on, 3 % noise per round, 4 rounds, in 20 synthetic
+    histories: the adjacent pair alone rarely decides, the levels around the step add
+    confirmations at the right step, and confirmations anywhere else stay rare."""
+    by_pair = by_any = elsewhere = 0
+    for seed in range(20):
+        data, _ = _synthetic(tmp_path / str(seed), {(LABELS[0], tags_of(2)): 1.06}, rounds=4,
+                             noise=0.03, seed=seed)
+        found = confirmed_steps(data)
+        at = [c for c in found if c["label"] == LABELS[0] and c["after"] == tags_of(2)]
+        by_any += bool(at)
+        by_pair += any(c["test"] == "pair" for c in at)
+        elsewhere += len(found) - len(at)
+    assert by_any >= by_pair + 3 and by_any >= 8, (by_pair, by_any)
+    assert elsewhere <= 16, elsewhere  # of 20 histories x 4 steps x 4 cases = 320
+
+
+def tags_of(i):
+    return "numba-" + LIST["histories"]["numba"]["releases"][i]["version"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A real history: three numba releases (numpy only beside them), two 100-element sums,
+# three rounds, published and read back in Chromium.
+
+from browser import assert_stayed_local, browse, needs_browser, serve, with_probe
 
 from tools.dashboard.history_pages import HOME_LINK, publish_history
-from tools.history.steps import listed_steps
 
 MACHINE = "history-test"
-TWO = ["numba-0.60.0", "numba-0.61.2"]
+THREE = [tags_of(0), tags_of(1), tags_of(2)]
 
 
 @pytest.fixture(scope="module")
-def two_releases(tmp_path_factory):
+def three_releases(tmp_path_factory):
     out = tmp_path_factory.mktemp("history")
-    entry = dict(LIST["histories"]["numba"], releases=LIST["histories"]["numba"]["releases"][:2])
+    entry = dict(LIST["histories"]["numba"], fixed={"numpy": "2.0.2"},
+                 releases=LIST["histories"]["numba"]["releases"][:3])
     releases = _write(out, {"numba": entry})
     scratch = out / "run"
-    proc = subprocess.run([sys.executable, "-m", "tools.history.run", "numba", "--subset", "tiny",
-                           "--rounds", "2", "--scratch", str(scratch), "--releases-file",
-                           releases, "--machine", MACHINE], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=1800)
+    args = [sys.executable, "-m", "tools", "history", "numba", "--subset", "tiny", "--rounds",
+            "3", "--scratch", str(scratch), "--releases-file", releases, "--machine", MACHINE]
+    proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     html = out / "html"
-    assert publish_history("numba", str(html), str(scratch / "results"))
-    return scratch, html, proc.stdout
+    assert publish_history("numba", str(html), str(scratch / "results"), releases)
+    return scratch, html, args
 
 
 @pytest.mark.integration
-def test_history_installs_each_release_and_records_every_round(two_releases):
-    scratch, _, log = two_releases
+def test_history_builds_each_release_once_and_interleaves_every_round(three_releases):
+    scratch, _, args = three_releases
     with open(scratch / "results" / MACHINE / "rounds.json") as f:
         progress = json.load(f)
-    steps = [(s["round"], s["tag"]) for s in progress["steps"]]
-    assert steps == [(1, TWO[0]), (1, TWO[1]), (2, TWO[1]), (2, TWO[0])]
-    for step in progress["steps"]:
-        assert step["asv_exit"] == 0 and len(step["medians"]) == 2
-    for tag in TWO:
+    sides = THREE + [THREE[-1] + "-aa"]
+    assert [r["round"] for r in progress["measured"]] == [1, 2, 3]
+    for rnd in progress["measured"]:
+        assert sorted(rnd["values"]) == sorted(sides)
+        for i, label in enumerate(progress["cases"]):
+            places = {side: rnd["values"][side][label]["position"] for side in sides}
+            # every release timed the case, in the rotated order
+            assert [s for s, _ in sorted(places.items(), key=lambda kv: kv[1])] == \
+                round_order(sides, i, rnd["round"])
+    for tag in THREE:
         with open(scratch / "results" / MACHINE / "installed" / f"{tag}.json") as f:
             installed = json.load(f)
         version = tag.split("-")[1]
         assert installed["packages"]["numba"] == version
-        assert installed["interpreter"]["numba"] == version  # what the benchmarks imported
+        assert installed["interpreter"]["numba"] == version  # what the worker imported
         assert installed["packages"]["numpy"] == "2.0.2"
-        assert installed["torch_build"]["version"].startswith("2.13.0")
-    # each release's result file holds both rounds' samples
-    commit = progress["ledger"][TWO[0]]
+    # each release's asv result file holds every round's samples
+    commit = progress["ledger"][THREE[0]]
     result = next((scratch / "results" / MACHINE).glob(f"{commit[:8]}-*.json"))
     data = json.loads(result.read_text())
     samples = data["results"]["bench_sum.Sum.time_sum"][data["result_columns"].index("samples")]
     counts = [len(s) for s in samples if s]
-    assert len(counts) == 2 and all(c >= 4 for c in counts), counts  # 2 rounds x >= 2
-    # a second run resumes: nothing left to do
-    proc = subprocess.run([sys.executable, "-m", "tools.history.run", "numba", "--subset", "tiny",
-                           "--rounds", "2", "--scratch", str(scratch), "--releases-file",
-                           str(scratch.parent / "releases.json"), "--machine", MACHINE],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0 and "4 steps done before" in proc.stdout, proc.stdout
-
-
-@pytest.mark.integration
-def test_history_regressions_data_is_read_back(two_releases):
-    _, html, _ = two_releases
-    steps = listed_steps(str(html))
-    assert steps is not None  # asv wrote regressions.json
-    for case, _, commit_b, before, after in steps:
-        assert case.startswith("bench_sum.Sum.time_sum(100, ")
-        assert before > 0 and after > 0
+    assert len(counts) == 2 and all(c >= 9 for c in counts), counts  # 3 rounds x >= 3
+    # a second run builds nothing and measures nothing: every environment is kept
+    proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "rounds 4..3" in proc.stdout, proc.stdout
+    assert "built" not in proc.stdout
+    # the report judges every step and the canary
+    text = build_report("numba", MACHINE, str(scratch / "results"))
+    assert f"{THREE[0].split('-')[1]} → {THREE[1].split('-')[1]}" in text
+    assert "| all 3 | 0 |" in text  # the canary's pair flags nothing
 
 
 @pytest.mark.integration
 @needs_browser
-def test_history_graph_shows_releases_in_order_with_tags_offline(two_releases, tmp_path):
-    _, html, _ = two_releases
+def test_history_pages_name_releases_and_list_only_confirmed_steps(three_releases, tmp_path):
+    scratch, html, _ = three_releases
     index = (html / "index.html").read_text()
     assert HOME_LINK in index
     with open(html / "index.json") as f:
         info = json.load(f)
-    revisions = [info["tags"][tag] for tag in TWO]
-    assert revisions[0] < revisions[1]  # the older release first on the axis
+    revisions = [info["tags"][tag] for tag in THREE]
+    assert revisions == sorted(revisions)  # the older release first on the axis
+    with open(html / "regressions.json") as f:
+        listed = json.load(f)["regressions"]
+    data = HistoryData("numba", MACHINE, str(scratch / "results"))
+    # the tiny history has no confirmed step: the page lists none (asv's own detection gone)
+    assert len(listed) == len([c for c in confirmed_steps(data)])
     with_probe(html)
     graph = ("#bench_sum.Sum.time_sum?p-size=100&p-impl=%27numba_loop%27"
              "&p-device=%27cpu%27")
     with serve(html) as url:
         dom, urls = browse(url + graph, tmp_path, "--dump-dom")
     assert_stayed_local(urls)
-    assert "continental origin of swallow" not in dom
-    series = [s for s in probed_series(dom) if len(s["xs"]) >= 1]
-    assert len(series) == 1 and len(series[0]["xs"]) == 2, series
-    assert series[0]["xs"] == sorted(series[0]["xs"]), series  # drawn in release order
-    # asv writes each tag as a label at the x of its commit
+    assert "releases" in dom and ">commits<" not in dom  # the axis names releases
     labels = re.findall(r"left:\s*([\d.]+)px;[^>]*>(numba-[\d.]+)<", dom)
     lefts = {tag: float(left) for left, tag in labels}
-    assert set(TWO) <= set(lefts), labels
-    assert lefts[TWO[0]] < lefts[TWO[1]]
-
-
-@pytest.mark.parametrize("name", ["numba", "torch"])
-def test_history_pages_watch_only_cases_of_the_varying_library(name):
-    """regressions_first_commits (null = never listed) matches exactly the seed cases that do
-    not run the history's library: the controls, which can only move with the machine."""
-    from tools.history.run import config_path
-    from tools.results.config import load_config
-
-    conf = load_config(config_path(name))
-    silenced = [re.compile(regex) for regex, first in
-                conf["regressions_first_commits"].items() if first is None]
-    library = load_histories()[name].library
-    for bench, params in subset_cases("seed"):
-        entry = case_name(bench, params)
-        control = as_case(bench, params).is_control(library)
-        assert any(r.match(entry) for r in silenced) == control, entry
+    assert set(THREE) <= set(lefts), labels
+    assert lefts[THREE[0]] < lefts[THREE[1]] < lefts[THREE[2]]

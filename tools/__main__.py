@@ -18,8 +18,10 @@ VERBS = {
     "count": ({"pair": "tools.run.count_pair", "family": "benchmarks.instructions"},
               "instruction counts: pair (default; both environments of a session), family"),
     "history": ({"run": "tools.history.run", "report": "tools.history.steps",
+                 "narrow": "tools.history.narrow", "envs": "tools.history.envs",
                  "ledger": "tools.history.ledger"},
-                "release histories: run (default; --kernel NAME), report, ledger"),
+                "release histories: run (default; --kernel NAME), report, narrow, envs, "
+                "ledger"),
     "publish": ("tools.dashboard.publish", "the offline dashboard (html/), histories beside it"),
     "report": ({"findings": "tools.reports.findings", "headline": "tools.reports.headline",
                 "timeline": "tools.reports.release_timeline", "drift": "tools.reports.run_drift"},

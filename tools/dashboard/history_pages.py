@@ -52,16 +52,18 @@ def _add_nav(index, items):
         write_atomic(index, new)
 
 
-def publish_history(name, html_dir=None, results_dir=None):
+def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     """asv publish of one history into html_dir (default: its config's, html/history/NAME);
-    False if it has no results to publish."""
+    False if it has no results to publish. releases_file: another release list (the tests'
+    throw-away histories), whose ledger the results were measured on."""
     config = config_path(name)
     results_dir = results_dir or resolved(config, "results_dir")
     if not has_results(results_dir):
         return False
     conf = load_config(config)
     repo = os.path.join(REPO_ROOT, ".asv", "publish-ledger")
-    ledger.generate(name, root=repo)  # asv reads commit order, dates and tags from it
+    # asv reads commit order, dates and tags from it
+    ledger.generate(name, *([releases_file] if releases_file else []), root=repo)
     conf.update(repo=os.path.join(repo, name), results_dir=results_dir,
                 benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"),
                 html_dir=html_dir or resolved(config, "html_dir"))
@@ -76,7 +78,13 @@ def publish_history(name, html_dir=None, results_dir=None):
         raise PublishError(f"asv publish of the {name} history failed: "
                            + " ".join((proc.stdout + proc.stderr).split())[-300:])
     make_offline(conf["html_dir"])
-    links = [HOME_LINK]
+    from .release_pages import CHANGES_LINK, confirmed_by_history, name_releases, \
+        write_regressions
+
+    name_releases(conf["html_dir"])
+    machine, steps = confirmed_by_history().get(name, (None, []))
+    write_regressions(conf["html_dir"], machine, steps)  # no confirmed step: an empty page
+    links = [HOME_LINK, CHANGES_LINK.format(up="../../")]
     if os.path.isfile(os.path.join(REPO_ROOT, "report", f"history-{name}.md")):
         links.append(report_link(name))
     _add_nav(os.path.join(conf["html_dir"], "index.html"), links)

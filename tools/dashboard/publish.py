@@ -22,6 +22,7 @@ from ..results.atomic import copy_atomic, write_atomic
 from ..results.config import load_config
 from ..results.rows import ResultsError, result_files
 from .history_pages import publish_histories
+from .release_pages import add_changes_link, changes_page
 from .offline import NAV_ANCHOR, PublishError, make_offline
 
 FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Findings</a></li>')
@@ -114,6 +115,9 @@ def main(argv=None):
             for name in publish_histories(html_dir):
                 print(f"published the {name} history into "
                       f"{os.path.relpath(os.path.join(html_dir, 'history', name))}/")
+            page = changes_page(html_dir)
+            add_changes_link(os.path.join(html_dir, "index.html"))
+            print(f"wrote {os.path.relpath(page)}")
     except PublishError as exc:
         print(f"publish: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 """Run a release history: every release in its own kept environment, all releases interleaved
 case by case, round after round; resumable, and more rounds can be added later.
 
-    python -m tools history numba                # seed subset, 6 rounds, resumes if stopped
+    python -m tools history numba                # seed subset, 5 rounds, resumes if stopped
     python -m tools history torch --rounds 10    # add rounds to a finished history
     python -m tools history numba --fresh        # measure everything again from round 1
     python -m tools history numba --subset tiny --rounds 3 --scratch DIR \\
@@ -45,7 +45,9 @@ from .releases import RELEASES_FILE, ReleaseListError, load_history
 from .subset import SUBSET_NAMES
 
 FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per release)
-DEFAULT_ROUNDS = 6  # see the README: what fits the time budget on 2 cores, and its power
+# What fits the time budget on 2 cores (numba's history: 5 rounds in 45.6 min, torch's: 4 in
+# 52 min); the reports measure what it detects and extrapolate what more rounds would (README).
+DEFAULT_ROUNDS = 5
 
 
 def say(message):
@@ -91,10 +93,12 @@ def installed_record(side, record, versions):
 
 def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, scratch=None,
                 releases_file=RELEASES_FILE, machine=None, canary=None):
-    history = load_history(name, releases_file)
-    machine = machine or machine_name()
     if rounds < 3:
         raise ReleaseListError("--rounds must be at least 3 (a t-interval needs them)")
+    history = load_history(name, releases_file)
+    machine = machine or machine_name()
+    canary = canary or history.releases[-1].tag
+    history.release(canary)  # an unknown canary: one line, before anything is built
     if scratch:
         commits = ledger.generate(name, releases_file, root=os.path.join(scratch, "ledger"))
         results_dir = os.path.join(scratch, "results")
@@ -106,8 +110,6 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
         commits = ledger.generate(name)
         results_dir = resolved(config_path(name), "results_dir")
         env_root = ENV_ROOT
-    canary = canary or history.releases[-1].tag
-    history.release(canary)  # an unknown canary: one line, before anything is built
     cases = all_cases(subset(subset_name))
     out_dir = os.path.join(results_dir, machine)
     os.makedirs(os.path.join(out_dir, "installed"), exist_ok=True)

@@ -1,109 +1,57 @@
-"""The history report: time per release, what changed between consecutive releases by the
-paired-rounds protocol, and a verdict on every step that asv's Regressions page lists.
+"""The history report: every consecutive release step judged at full power, the A/A canary
+beside it, and what the rounds can detect.
 
     python -m tools history report numba        # writes report/history-numba.md
     python -m tools history report torch --print
 
-Reads the history's results and rounds.json (tools.history.run) and the Regressions page's
-data that `python -m tools publish` wrote (html/history/NAME/regressions.json).
-A release pair is judged as the release comparisons are (tools/reports/verdicts.py): one
-median per case and round, d_r = log(B_r / A_r) paired by round (the two releases ran minutes
-apart in every round), a t-interval over rounds, Benjamini-Hochberg over the pair's cases and
-the effect gate; cases that do not run the library of the history are controls, and a pair
-whose controls moved is marked untrustworthy. asv's step is called real when the protocol flags
-the same case, the same pair and the same direction.
+Reads rounds.json (tools/history/run.py): every release of every case was timed seconds apart
+in every round, so any two releases pair by round exactly as a release comparison does, and
+are judged by the same module (tools/reports/verdicts.py): d_r = log(B_r / A_r), a t-interval
+over rounds, Benjamini-Hochberg over the step's cases, the effect gate, controls (cases that do
+not run the history's library) as the drift check.
+
+A step is also judged by the levels around it (a change-point test): per round, the mean log
+time of up to LEVEL_WINDOW releases after the step minus that of up to LEVEL_WINDOW before it
+(never reaching across another step the pairs confirm for that case), judged the same way. A
+sustained shift is confirmed by it even when the adjacent pair alone is noisy. A case's step
+is confirmed when the adjacent pair flags it, or when the level test flags it in the direction
+the adjacent pair points and no neighbouring step's levels differ more clearly (a window next to
+a shift sees part of it).
+
+The canary: one release measured twice, in two separately built environments, inside every
+run. Its pair must flag nothing; +5/10/20 % slowdowns added to one of its cases at a time (with
+the others' real values beside it, as BH sees them) say what the rounds detect, and the same
+with only the first n rounds says what fewer rounds would have detected.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from benchmarks.cases import from_label
 
 from .. import REPO_ROOT
 from ..reports.tables import render
-from ..reports.verdicts import GATE, case_result, drift, judge
+from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_logs
 from ..results.atomic import write_text_atomic
-from .releases import ReleaseListError, load_history
 from ..results.config import machine_name
-from .paths import ROUNDS_FILE, config_path, resolved, result_file, samples_by_case
-from .subset import as_case, short_name, subset_cases
+from .envs import CANARY_SUFFIX
+from .paths import ROUNDS_FILE, config_path, resolved
+from .releases import ReleaseListError, load_history
 
 REPORT_DIR = os.path.join(REPO_ROOT, "report")
+FLAGS = ("REGRESSION", "improvement")
+LEVEL_WINDOW = 3
+INJECTED = (1.05, 1.10, 1.20)
 
 
 def md_table(header, rows):
     return render(header, rows, True).split("\n")
-
-
-class HistoryData:
-    """One history's stored measurements on one machine."""
-
-    def __init__(self, name, machine, results_dir=None):
-        self.history = load_history(name)
-        self.results_dir = results_dir or resolved(config_path(name), "results_dir")
-        self.machine = machine
-        path = os.path.join(self.results_dir, machine, ROUNDS_FILE)
-        if not os.path.isfile(path):
-            raise ReleaseListError(f"no {name} history measured on {machine}: {path} is "
-                                   f"missing (python -m tools history {name})")
-        with open(path) as f:
-            self.progress = json.load(f)
-        # in the order the run stored them (its reports list cases in that order)
-        stored = {name: i for i, name in enumerate(self.progress.get("cases", []))}
-        self.cases = sorted(subset_cases(self.progress["subset"]),
-                            key=lambda case: stored.get(short_name(*case), len(stored)))
-        self.tags = [r.tag for r in self.history.releases if r.tag in self.progress["ledger"]]
-        # {tag: {case: {round: median}}}
-        self.rounds = {tag: {} for tag in self.tags}
-        for step in self.progress["steps"]:
-            for case, median in step["medians"].items():
-                self.rounds[step["tag"]].setdefault(case, {})[step["round"]] = median
-
-    def value(self, tag):
-        """{case: median of every sample of every round}: the point asv draws."""
-        commit = self.progress["ledger"][tag]
-        samples = samples_by_case(result_file(self.results_dir, self.machine, commit),
-                                  self.cases)
-        return {case: statistics.median(s) for case, s in samples.items()}
-
-    def installed(self, tag):
-        path = os.path.join(self.results_dir, self.machine, "installed", f"{tag}.json")
-        if not os.path.isfile(path):
-            return {}
-        with open(path) as f:
-            return json.load(f)
-
-    def compare(self, tag_a, tag_b):
-        """The protocol's verdict on every case between two releases, and the drift report."""
-        results = []
-        for bench, params in self.cases:
-            case = short_name(bench, params)
-            a, b = self.rounds[tag_a].get(case, {}), self.rounds[tag_b].get(case, {})
-            by_round = {r: {"A": a[r], "B": b[r]} for r in a if r in b}
-            control = as_case(bench, params).is_control(self.history.library)
-            results.append(case_result(case, by_round,
-                                       control=control))
-        judge(results)
-        return results, drift(results)
-
-
-def listed_steps(html_dir):
-    """[(case name as asv lists it, commit before or None, commit after, before, after)] from
-    the published Regressions page's data."""
-    path = os.path.join(html_dir, "regressions.json")
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        regressions = json.load(f)["regressions"]
-    with open(os.path.join(html_dir, "index.json")) as f:
-        to_hash = {int(k): v for k, v in json.load(f)["revision_to_hash"].items()}
-    steps = []
-    for entry in regressions:
-        for rev_a, rev_b, before, after in entry[-1]:
-            steps.append((entry[0], to_hash.get(rev_a) if rev_a is not None else None,
-                          to_hash[rev_b], before, after))
-    return steps
 
 
 def fmt_time(seconds):
@@ -113,125 +61,365 @@ def fmt_time(seconds):
     return f"{seconds:.3g} s"
 
 
+def version(tag):
+    return tag.split("-", 1)[1]
+
+
+@dataclass
+class Step:
+    """One consecutive pair of releases: each case's pair verdict and level verdict."""
+    before: str
+    after: str
+    pair: dict  # label -> CaseResult (adjacent pair)
+    drift: object
+    level: dict = field(default_factory=dict)  # label -> CaseResult (levels around it)
+
+    def confirmed(self, label):
+        """'pair', 'level' or None: what confirms this case's step."""
+        p = self.pair.get(label)
+        if p is not None and p.verdict in FLAGS:
+            return "pair"
+        lv = self.level.get(label)
+        if lv is not None and lv.verdict in FLAGS and p is not None and \
+                not math.isnan(p.ratio) and (p.ratio > 1) == (lv.ratio > 1):
+            return "level"
+        return None
+
+
+class HistoryData:
+    """One history's interleaved rounds on one machine."""
+
+    def __init__(self, name, machine, results_dir=None):
+        self.history = load_history(name)
+        self.machine = machine
+        self.results_dir = results_dir or resolved(config_path(name), "results_dir")
+        path = os.path.join(self.results_dir, machine, ROUNDS_FILE)
+        if not os.path.isfile(path):
+            raise ReleaseListError(f"no {name} history measured on {machine}: {path} is "
+                                   f"missing (python -m tools history {name})")
+        with open(path) as f:
+            self.progress = json.load(f)
+        if self.progress.get("format") != 2:
+            raise ReleaseListError(f"{path} is a history of the old protocol (one asv step "
+                                   f"per release): measure it again (python -m tools history "
+                                   f"{name} --fresh)")
+        self.tags = [r.tag for r in self.history.releases if r.tag in self.progress["ledger"]]
+        self.canary = self.progress["canary"]
+        self.twin = self.canary[:-len(CANARY_SUFFIX)]
+        self.labels = self.progress["cases"]
+        self.rounds = self.progress["measured"]
+        self.controls = {label: from_label(label).is_control(self.history.library)
+                         for label in self.labels}
+        # {side: {label: {round: median}}}
+        self.medians = {}
+        for rnd in self.rounds:
+            for side, values in rnd["values"].items():
+                for label, entry in values.items():
+                    self.medians.setdefault(side, {}).setdefault(label, {})[rnd["round"]] = \
+                        entry["median"]
+
+    def value(self, side):
+        """{label: median over rounds of the round medians}: the point asv draws."""
+        return {label: statistics.median(by_round.values())
+                for label, by_round in self.medians.get(side, {}).items()}
+
+    def logs(self, side, label, rounds=None):
+        by_round = self.medians.get(side, {}).get(label, {})
+        return {r: math.log(v) for r, v in by_round.items()
+                if v > 0 and (rounds is None or r in rounds)}
+
+    def pair_logs(self, a, b, label, rounds=None):
+        la, lb = self.logs(a, label, rounds), self.logs(b, label, rounds)
+        return [lb[r] - la[r] for r in sorted(la) if r in lb]
+
+    def compare(self, a, b, rounds=None, inject=None):
+        """Judged results {label: CaseResult} of B vs A and the drift report. inject: (label,
+        factor) multiplies B of that case in every round (the power checks)."""
+        results = []
+        for label in self.labels:
+            d = np.array(self.pair_logs(a, b, label, rounds))
+            if inject and inject[0] == label:
+                d = d + math.log(inject[1])
+            results.append(result_of_logs(label, d, self.controls[label]))
+        judge_families(results)
+        return {r.case: r for r in results}, drift(results)
+
+    def level_logs(self, before, after, label):
+        """Per round: mean log time of the releases `after` minus of those `before`."""
+        sides = {s: self.logs(s, label) for s in before + after}
+        common = set.intersection(*(set(v) for v in sides.values()))
+        return [np.mean([sides[s][r] for s in after]) - np.mean([sides[s][r] for s in before])
+                for r in sorted(common)]
+
+    def steps(self):
+        steps = [Step(a, b, *self.compare(a, b)) for a, b in zip(self.tags, self.tags[1:])]
+        flagged = self._flagged(steps)
+        for i, step in enumerate(steps):
+            step.level = self.levels(i, flagged)
+        for i, step in enumerate(steps):
+            # windows next to a shift see part of it: the shift is placed where the levels
+            # differ most clearly (the smallest p among the neighbouring steps)
+            for label, r in step.level.items():
+                if r.verdict in FLAGS and any(
+                        steps[j].level[label].p < r.p for j in (i - 1, i + 1)
+                        if 0 <= j < len(steps)):
+                    r.verdict = "unchanged"
+        return steps
+
+    def _flagged(self, steps):
+        return {(i, label) for i, s in enumerate(steps) for label in self.labels
+                if s.pair[label].verdict in FLAGS}
+
+    def levels(self, i, flagged):
+        """{label: CaseResult} of the levels around step i (tags[i] -> tags[i + 1])."""
+        results = []
+        for label in self.labels:
+            lo, hi = i, i + 2  # tags[lo..i] before, tags[i+1..hi-1] after
+            while lo > 0 and i - lo + 1 < LEVEL_WINDOW and (lo - 1, label) not in flagged:
+                lo -= 1
+            while hi <= len(self.tags) - 1 and hi - i - 1 < LEVEL_WINDOW and \
+                    (hi - 1, label) not in flagged:
+                hi += 1
+            d = self.level_logs(self.tags[lo:i + 1], self.tags[i + 1:hi], label)
+            results.append(result_of_logs(label, d, self.controls[label]))
+        judge_families(results)
+        return {r.case: r for r in results}
+
+    def injected_power(self, factor, steps=None):
+        """Fraction of (step, case) pairs, over the cases with no confirmed step there, where
+        a slowdown by `factor` injected at that release (every release from it on, in every
+        round) is confirmed at that step: a history with a step at a known release, made
+        from the measured rounds."""
+        steps = steps if steps is not None else self.steps()
+        flagged = self._flagged(steps)
+        hits = total = 0
+        for i, step in enumerate(steps):
+            after = self.tags[i + 1:]
+            for label in self.labels:
+                if step.confirmed(label) or any(label not in self.medians.get(s, {})
+                                                for s in self.tags):
+                    continue  # a step there already, or a release that skips the case
+                saved = {s: self.medians[s][label] for s in after}
+                for s in after:
+                    self.medians[s][label] = {r: v * factor for r, v in saved[s].items()}
+                try:
+                    pair, report = self.compare(step.before, step.after)
+                    near = {j: self.levels(j, flagged)[label] for j in (i - 1, i, i + 1)
+                            if 0 <= j < len(steps)}
+                    probe = Step(step.before, step.after, pair, report, {label: near[i]})
+                    if any(r.p < near[i].p for j, r in near.items() if j != i):
+                        near[i].verdict = "unchanged"  # as steps(): not the sharpest level
+                    hits += probe.confirmed(label) is not None and pair[label].ratio > 1
+                    total += 1
+                finally:
+                    for s in after:
+                        self.medians[s][label] = saved[s]
+        return hits / total if total else math.nan
+
+    def canary_power(self, rounds=None):
+        """(flagged cases of the A/A pair, {factor: fraction of cases seen when that slowdown
+        is added to one case at a time}) with `rounds` (default all)."""
+        base, _ = self.compare(self.twin, self.canary, rounds)
+        flagged = [r for r in base.values() if r.verdict in FLAGS]
+        seen = {}
+        for factor in INJECTED:
+            hits = [self.compare(self.twin, self.canary, rounds, (label, factor))[0][label]
+                    .verdict == "REGRESSION" for label in self.labels]
+            seen[factor] = sum(hits) / len(hits)
+        return flagged, seen
+
+    def expected_seen(self, rounds, factor=1.10):
+        """Mean over the cases of power_at(): the canary pair's spread of each case, its own
+        BH family, `rounds` rounds. The extrapolation beyond the rounds measured."""
+        family = {c: sum(1 for lab in self.labels if self.controls[lab] == c)
+                  for c in (True, False)}
+        powers = []
+        for label in self.labels:
+            d = self.pair_logs(self.twin, self.canary, label)
+            if len(d) >= 3:
+                powers.append(power_at(float(np.std(d, ddof=1)), rounds, factor,
+                                       family[self.controls[label]]))
+        return float(np.nanmean(powers)) if powers else math.nan
+
+    def installed(self, tag):
+        path = os.path.join(self.results_dir, self.machine, "installed", f"{tag}.json")
+        if not os.path.isfile(path):
+            return {}
+        with open(path) as f:
+            return json.load(f)
+
+
+def confirmed_steps(data, steps=None):
+    """[dict] of every confirmed step of every case: what the dashboard and the landing page
+    list."""
+    out = []
+    for step in steps if steps is not None else data.steps():
+        for label in data.labels:
+            how = step.confirmed(label)
+            if how:
+                r = step.pair[label] if how == "pair" else step.level[label]
+                out.append({"history": data.history.name, "label": label,
+                            "control": data.controls[label], "before": step.before,
+                            "after": step.after, "test": how, "ratio": r.ratio,
+                            "low": r.low, "high": r.high, "q": r.q,
+                            "detectable": step.pair[label].detectable,
+                            "verdict": r.verdict})
+    return out
+
+
+def short(label):
+    return from_label(label).short
+
+
 def _installed_rows(data):
     rows = []
     for tag in data.tags:
         info = data.installed(tag)
         packages = info.get("packages", {})
-        build = info.get("torch_build") or {}
-        flavour = ("CUDA " + build["cuda"]) if build.get("cuda") else "CPU"
         interp = info.get("interpreter", {})
         rows.append([tag, packages.get("numpy", "?"), packages.get("numba", "?"),
-                     packages.get("llvmlite", "?"), build.get("version", "?"), flavour,
-                     f"{interp.get('torch_threads', '?')}/{interp.get('numba_threads', '?')}"])
+                     packages.get("llvmlite", "?"), interp.get("torch", "?"),
+                     f"{interp.get('torch_threads', '?')}/{interp.get('numba_threads', '?')}",
+                     f"{info.get('install_seconds', '?')} s",
+                     f"{info.get('shared_bytes', 0) / 2**30:.2f} GiB"])
     return rows
 
 
 def _cost_lines(data):
-    steps = data.progress["steps"]
-    total = sum(s["seconds"] for s in steps)
-    installs = [s["install_seconds"] for s in steps if s.get("install_seconds")]
-    downloads = [s["downloaded"] for s in steps if s.get("downloaded")]
-    lines = [f"- {len(steps)} steps ({len(data.tags)} releases x {data.progress['rounds']} "
-             f"rounds) took {total / 60:.1f} min of which {sum(installs) / 60:.1f} min were "
-             f"{len(installs)} installs (one release replacing the other in the one environment)."]
-    if downloads:
-        size = sum(d["bytes"] for d in downloads) / 2**30
-        secs = sum(d["seconds"] for d in downloads)
-        lines.append(f"- Downloads during this run: {size:.1f} GiB in {secs:.0f} s "
-                     "(into the wheelhouse .asv/wheelhouse/; a repeated run downloads nothing).")
-    else:
-        lines.append("- Nothing was downloaded during this run: every wheel came from the "
-                     "wheelhouse (.asv/wheelhouse/).")
+    rounds = data.rounds
+    total = sum(r["seconds"] for r in rounds)
+    per = [r["seconds"] for r in rounds]
+    envs = data.progress.get("environments", {})
+    return [f"- {len(rounds)} rounds x {len(data.tags) + 1} environments x "
+            f"{len(data.labels)} cases took {total / 60:.1f} min (a round "
+            f"{min(per) / 60:.1f}-{max(per) / 60:.1f} min); nothing was installed during the "
+            f"rounds. Finding or building the environments took {envs.get('seconds', 0):.0f} s "
+            "in this run (first builds and their downloads: see the README)."]
+
+
+def power_lines(data, steps=None):
+    n = len(data.rounds)
+    lines = ["## The A/A canary and what the rounds can detect", "",
+             f"{data.twin} was built twice (two environments, {data.twin} and {data.canary}) "
+             f"and measured as two releases in every round. Its pair, judged exactly as the "
+             "steps below:", ""]
+    rows = []
+    choices = sorted({k for k in (3, 4, 6, 8, 12, 16) if k <= n} | {n})
+    for k in choices:
+        flagged, seen = data.canary_power(set(range(1, k + 1)))
+        rows.append([f"first {k}" if k < n else f"all {n}", str(len(flagged)),
+                     *[f"{seen[f] * 100:.0f} %" for f in INJECTED]])
+    lines += md_table(["rounds", "A/A cases flagged", *[f"+{(f - 1) * 100:.0f} % seen"
+                                                         for f in INJECTED]], rows)
+    own = sum(not c for c in data.controls.values())
+    lines += ["", f"(+x % seen: that slowdown added to one case of the canary's pair at a time, "
+              f"the other cases as measured, judged with BH (the {own} {data.history.library} "
+              f"cases and the {len(data.labels) - own} controls are two families) and the "
+              f"{GATE}x gate; over all {len(data.labels)} cases.) Each step's table gives each "
+              "case's minimum detectable change (80 % power, from that pair's own spread).", "",
+              "More rounds, extrapolated from each case's spread in the canary pair (a "
+              "noncentral t with BH's threshold for one change in its family; the measured rows "
+              "above check the model):", ""]
+    per_round = statistics.median(r["seconds"] for r in data.rounds) / 60
+    rows = [[str(k), f"{data.expected_seen(k, 1.10) * 100:.0f} %",
+             f"{data.expected_seen(k, 1.05) * 100:.0f} %", f"{k * per_round:.0f} min"]
+            for k in (3, 4, 5, 6, 8, 10, 12, 16, 24)]
+    lines += md_table(["rounds", "+10 % seen (expected)", "+5 % seen (expected)",
+                       f"time at {per_round:.1f} min a round"], rows) + [""]
+    if steps is not None:
+        seen = {f: data.injected_power(f, steps) for f in (1.10,)}
+        lines += ["A step injected into the history itself (every release from one on slowed "
+                  "by the factor, in every round, one case at a time, at every step where that "
+                  "case has no confirmed step), judged by the pair and the levels together: "
+                  + ", ".join(f"+{(f - 1) * 100:.0f} % confirmed in {v * 100:.0f} %"
+                              for f, v in seen.items()) + " of such steps.", ""]
     return lines
 
 
-def build_report(name, machine, html_dir=None, results_dir=None):
+def build_report(name, machine, results_dir=None):
     data = HistoryData(name, machine, results_dir)
     history = data.history
-    html_dir = html_dir or os.path.join(REPO_ROOT, "html", "history", name)
+    steps = data.steps()
     info = next((data.installed(t) for t in data.tags if data.installed(t)), {})
     interp = info.get("interpreter", {})
     fixed = ", ".join(f"{lib} {v}" for lib, v in sorted(history.fixed.items()))
+    n = len(data.rounds)
     out = [f"# The {name} history on {machine}", "",
            f"{len(data.tags)} {history.library} releases ({data.tags[0]} … {data.tags[-1]}), "
            f"{fixed} held fixed; machine {machine}: {interp.get('cpu_model', '?')}, "
            f"{interp.get('cpu_isa', '?')}, {interp.get('cpu_affinity', '?')} cores, caches "
            f"{interp.get('cpu_caches', '?')}. Subset `{data.progress['subset']}` "
-           f"({len(data.cases)} cases), {data.progress['rounds']} interleaved rounds "
-           f"(odd rounds oldest release first, even rounds newest first), asv repeat "
-           f"{data.progress.get('repeat', 'default')} per round. Made by "
-           f"`python -m tools history {name}` and `python -m tools history report {name}`.",
-           "", "## What each point installed", "",
-           *md_table(["release", "numpy", "numba", "llvmlite", "torch", "torch build",
-                    "threads torch/numba"], _installed_rows(data)),
-           "", "## Cost of this run", "", *_cost_lines(data), ""]
-
-    values = {tag: data.value(tag) for tag in data.tags}
-    out += ["## Time per release (median of every sample of every round)", ""]
-    head = ["case", *[t.split("-", 1)[1] for t in data.tags]]
-    rows = []
-    for bench, params in data.cases:
-        case = short_name(bench, params)
-        rows.append([case.replace("'", ""),
-                     *[fmt_time(values[t][case]) if case in values[t] else "n/a"
-                       for t in data.tags]])
-    out += md_table(head, rows) + [""]
-
-    out += ["## Consecutive releases, paired by round", "",
-            f"Flagged: q < 0.05 (Benjamini-Hochberg over the pair's cases) and beyond "
-            f"{GATE}x either way; with {data.progress['rounds']} rounds the t-interval is wide, "
-            "so only clear steps are flagged. Controls: the cases that do not run "
-            f"{history.library}.", ""]
-    pair_results = {}
-    rows = []
-    for a, b in zip(data.tags, data.tags[1:]):
-        results, report = data.compare(a, b)
-        pair_results[(a, b)] = {r.case: r for r in results}
-        flagged = [r for r in results if r.verdict in ("REGRESSION", "improvement")
-                   and not r.control]
-        rows.append([f"{a.split('-', 1)[1]} → {b.split('-', 1)[1]}",
-                     "; ".join(f"{r.case.replace(chr(39), '')} {r.verdict} {r.interval()}"
-                               for r in flagged) or "none",
-                     f"{report.geomean:.3f}x ({report.spread[0]:.3f}-{report.spread[1]:.3f})",
-                     "yes" if report.trustworthy else "NO: " + report.why])
-    out += md_table(["pair", f"{history.library} cases flagged", "controls: geomean (5-95 %)",
-                   "trustworthy"], rows) + [""]
-
-    steps = listed_steps(html_dir)
-    out += ["## Steps on asv's Regressions page", ""]
-    if steps is None:
-        out += ["The history was not published (python -m tools publish): no page "
-                "to read.", ""]
-    elif not steps:
-        out += ["asv's Regressions page of this history lists no step.", ""]
-    else:
-        by_commit = {c: t for t, c in data.progress["ledger"].items()}
-        rows = []
-        for entry, commit_a, commit_b, before, after in steps:
-            tag_b = by_commit.get(commit_b)
-            tag_a = by_commit.get(commit_a) if commit_a else (
-                data.tags[data.tags.index(tag_b) - 1] if tag_b in data.tags[1:] else None)
-            case = entry.split(".", 1)[1]
-            verdict = pair_results.get((tag_a, tag_b), {}).get(case) if tag_a else None
-            if verdict is None:
-                reading = "not a consecutive pair: not judged"
-                shown = "n/a"
-            else:
-                shown = f"{verdict.verdict} {verdict.interval()}"
-                same = (verdict.verdict == "REGRESSION") == (after > before)
-                excludes_one = verdict.low > 1 or verdict.high < 1
-                reading = ("real" if verdict.verdict in ("REGRESSION", "improvement") and same
-                           else "control case: machine drift" if verdict.control
-                           else f"not confirmed: q = {verdict.q:.2f} over the pair's cases; its "
-                                "own interval excludes 1, more rounds would decide"
-                           if excludes_one
-                           else "not confirmed: within what the rounds vary")
-            rows.append([case.replace("'", ""), f"{tag_a} → {tag_b}",
-                         f"{fmt_time(before)} → {fmt_time(after)}", shown, reading])
-        out += md_table(["case", "releases", "asv's step", "paired rounds", "verdict"], rows)
+           f"({len(data.labels)} cases), {n} rounds; in every round each release ran in its "
+           "own fresh worker and every case was timed in all releases back to back, in an "
+           "order rotated from case to case and round to round. Made by "
+           f"`python -m tools history {name}` and `python -m tools history report {name}`.", ""]
+    out += power_lines(data, steps)
+    confirmed = confirmed_steps(data, steps)
+    own = [c for c in confirmed if not c["control"]]
+    out += ["## Confirmed steps", "",
+            f"A case's step is confirmed when its adjacent pair is flagged (q < 0.05 after "
+            f"Benjamini-Hochberg over the step's {history.library} cases, the controls apart; beyond {GATE}x), or "
+            f"when the levels around it (up to {LEVEL_WINDOW} releases each side) are flagged "
+            "in the direction the pair points. Controls (cases that do not run "
+            f"{history.library}) are listed apart: they move with what the release does to the "
+            "process, not with its kernels.", ""]
+    for title, chosen in ((f"{history.library} cases", own),
+                          ("controls", [c for c in confirmed if c["control"]])):
+        rows = [[short(c["label"]), f"{version(c['before'])} → {version(c['after'])}",
+                 c["verdict"], _interval(c), f"{c['q']:.2g}", c["test"],
+                 f"+{(c['detectable'] - 1) * 100:.0f} %"] for c in chosen]
+        out += [f"### {title}: {len(chosen)}", ""]
+        if rows:
+            out += md_table(["case", "step", "verdict", "ratio [95 % CI]", "q", "by",
+                             "detectable"], rows)
         out += [""]
+    out += ["## Every step", ""]
+    rows = []
+    for step in steps:
+        flags = [lab for lab in data.labels if step.confirmed(lab) and not data.controls[lab]]
+        ctl = [lab for lab in data.labels if step.confirmed(lab) and data.controls[lab]]
+        mdc = [r.detectable for r in step.pair.values() if not math.isnan(r.detectable)]
+        rows.append([f"{version(step.before)} → {version(step.after)}", str(len(flags)),
+                     str(len(ctl)),
+                     f"{step.drift.geomean:.3f}x ({step.drift.spread[0]:.3f}-"
+                     f"{step.drift.spread[1]:.3f})",
+                     f"+{(statistics.median(mdc) - 1) * 100:.1f} %" if mdc else "n/a",
+                     f"{sum(m <= 1.10 for m in mdc)}/{len(mdc)}"])
+    out += md_table(["step", f"{history.library} cases confirmed", "controls confirmed",
+                     "controls: geomean (5-95 %)", "median detectable",
+                     "cases detecting +10 %"], rows) + [""]
+    out += ["## Time per release (median of the round medians) and each step's ratio", "",
+            "Each cell: the time, then the ratio to the release before (▲ slower, ▼ faster: "
+            "confirmed; · not confirmed), its 95 % interval and the minimum detectable change "
+            "(±, 80 % power).",
+            ""]
+    values = {tag: data.value(tag) for tag in data.tags}
+    rows = []
+    for label in data.labels:
+        cells = []
+        for i, tag in enumerate(data.tags):
+            v = values[tag].get(label)
+            text = fmt_time(v) if v else "n/a"
+            if i and v:
+                r = steps[i - 1].pair[label]
+                how = steps[i - 1].confirmed(label)
+                mark = ("▲" if r.ratio > 1 else "▼") if how else "·"
+                ci = f" [{r.low:.2f}, {r.high:.2f}]" if not math.isnan(r.low) else ""
+                text += f" {mark}{r.ratio:.2f}{ci} ±{(r.detectable - 1) * 100:.0f}%"
+            cells.append(text)
+        rows.append([short(label) + (" (control)" if data.controls[label] else ""), *cells])
+    out += md_table(["case", *[version(t) for t in data.tags]], rows) + [""]
+    out += ["## What each point installed", "",
+            *md_table(["release", "numpy", "numba", "llvmlite", "torch", "threads torch/numba",
+                       "install", "shared on disk"], _installed_rows(data)),
+            "", "## Cost of this run", "", *_cost_lines(data), ""]
     return "\n".join(out)
+
+
+def _interval(c):
+    if math.isnan(c["low"]):
+        return f"{c['ratio']:.3f}x"
+    return f"{c['ratio']:.3f}x [{c['low']:.3f}, {c['high']:.3f}]"
 
 
 def main(argv=None):

@@ -25,6 +25,7 @@ GATE = 1.03  # smallest ratio (either way) that is flagged; see the README's cal
 # beyond 0.1 % either way is a change of the code that ran.
 COUNT_GATE = 1.001
 MIN_ROUNDS = 3
+POWER = 0.8  # of the minimum detectable change printed beside each verdict
 
 
 @dataclass
@@ -38,6 +39,10 @@ class CaseResult:
     q: float = math.nan  # Benjamini-Hochberg adjusted p
     control: bool = False
     verdict: str = "no test"  # REGRESSION, improvement, unchanged, no test
+    detectable: float = math.nan  # smallest slowdown found with POWER at this spread
+
+    def detectable_text(self):
+        return "n/a" if math.isnan(self.detectable) else f"+{(self.detectable - 1) * 100:.0f} %"
 
     @property
     def tested(self):
@@ -57,8 +62,24 @@ def paired_log_ratios(by_round):
                      if v.get("A") and v.get("B")])
 
 
+def detectable_ratio(sd, rounds, confidence=CONFIDENCE, power=POWER, gate=GATE):
+    """The smallest ratio a t-test over `rounds` paired rounds with this spread of log ratios
+    finds with probability `power` (before Benjamini-Hochberg, which can only ask more), and
+    never less than the effect gate: exp((t_{1-a/2} + t_power) * sd / sqrt(n))."""
+    if rounds < MIN_ROUNDS or math.isnan(sd):
+        return math.nan
+    t = stats.t.ppf(0.5 + confidence / 2, rounds - 1) + stats.t.ppf(power, rounds - 1)
+    return max(gate, math.exp(t * sd / math.sqrt(rounds)))
+
+
 def case_result(case, by_round, control=False, confidence=CONFIDENCE):
     d = paired_log_ratios(by_round)
+    return result_of_logs(case, d, control, confidence)
+
+
+def result_of_logs(case, d, control=False, confidence=CONFIDENCE):
+    """case_result from the paired log ratios themselves (one per round)."""
+    d = np.asarray(d, dtype=float)
     result = CaseResult(case, len(d), control=control)
     if len(d) == 0:
         return result
@@ -66,6 +87,7 @@ def case_result(case, by_round, control=False, confidence=CONFIDENCE):
     if len(d) < MIN_ROUNDS:
         return result
     sd = d.std(ddof=1)
+    result.detectable = detectable_ratio(sd, len(d), confidence)
     if sd == 0:  # identical rounds: the interval is the point, the test undefined
         result.low = result.high = result.ratio
         result.p = 0.0 if d.mean() != 0 else 1.0
@@ -91,6 +113,28 @@ def judge(results, fdr=FDR, gate=GATE):
         else:
             r.verdict = "unchanged"
     return results
+
+
+def judge_families(results, fdr=FDR, gate=GATE):
+    """judge() with the library's own cases and the controls as two families: a history asks
+    of each step "what did the release change in its library's cases" and, apart, "did
+    anything move that does not run it"; one BH family over both would make a library step
+    wait on the controls' count. Returns the results."""
+    judge([r for r in results if not r.control], fdr, gate)
+    judge([r for r in results if r.control], fdr, gate)
+    return results
+
+
+def power_at(sd, rounds, factor, family, confidence=CONFIDENCE, fdr=FDR):
+    """The probability that a change by `factor` in one case is flagged with `rounds` rounds
+    at this spread of log ratios, when it is the only change among `family` cases: BH then
+    asks p < fdr / family of it (and the t-interval's confidence does not enter). A
+    noncentral t; an extrapolation from a measured spread, not a measurement."""
+    if rounds < MIN_ROUNDS or not sd > 0:
+        return math.nan
+    crit = stats.t.ppf(1 - fdr / family / 2, rounds - 1)
+    delta = abs(math.log(factor)) / (sd / math.sqrt(rounds))
+    return float(stats.nct.sf(crit, rounds - 1, delta))
 
 
 @dataclass

@@ -43,7 +43,10 @@ def collect():
     from importlib.metadata import PackageNotFoundError, version
 
     import numba
-    import torch
+    try:
+        import torch
+    except ImportError:  # a numba/numpy-only environment (the tests' tiny histories)
+        torch = None
 
     def installed(lib):
         try:
@@ -56,7 +59,9 @@ def collect():
     # more and does not depend on where the checkout lives.
     info["python"] = "{}.{}".format(*sys.version_info[:2])
     info["python_version"] = platform.python_version()
-    info["torch_threads"] = str(torch.get_num_threads())
+    info["torch_threads"] = str(torch.get_num_threads()) if torch else "none"
+    # the CUDA the torch build was made for (None: a CPU build), even where no GPU is
+    info["torch_cuda"] = str(torch.version.cuda) if torch else "none"
     info["numba_threads"] = str(numba.config.NUMBA_NUM_THREADS)
     info["cpu_model"] = cpu_model()
     info["cpu_isa"] = cpu_isa()
@@ -64,7 +69,7 @@ def collect():
     # Which sizes are cache-resident on this CPU (bench_bandwidth labels them from these).
     info["cpu_caches"] = ", ".join(f"L{level} {size // 1024} KiB"
                                    for level, size in cache_levels().items()) or "unknown"
-    if torch.cuda.is_available():
+    if torch is not None and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = str(torch.version.cuda)
         info["nvidia_driver"] = _nvidia_driver() or "unknown"
