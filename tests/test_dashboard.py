@@ -120,10 +120,10 @@ def test_landing_page_links_every_history_and_the_findings(site, tmp_path):
 
 
 def _cells(dom, table_class):
-    """[[cell text]] of the rows of the table with `table_class`, tags stripped."""
-    table = re.search(rf'<table class="[^"]*{table_class}[^"]*">(.*?)</table>', dom, re.S)
-    assert table, f"no table .{table_class} in the page"
-    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    """[[cell text]] of the rows of every table with `table_class`, tags stripped."""
+    tables = re.findall(rf'<table class="[^"]*{table_class}[^"]*">(.*?)</table>', dom, re.S)
+    assert tables, f"no table .{table_class} in the page"
+    rows = [row for table in tables for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
     return [[html_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for row in rows if "<td" in row]
 
