@@ -54,7 +54,7 @@ def versions_between(library, a, b, index=None):
 def controls(library, case):
     """Two cases that do not run the library, of the same family where there is one."""
     chosen = [c for c in all_cases() if c.cls == case.cls and c.is_control(library)
-              and c.values.get("device") == "cpu" and c.size == case.size]
+              and c.values.get("device") == "cpu" and c.size == case.size and c != case]
     return chosen[:2]
 
 
