@@ -3,9 +3,8 @@
 Every tool takes and returns `Case`s: asv's name, the labels reports write, the libraries a
 case runs (from the registry its class declares), whether it is a control for a library,
 its size. A subset is a predicate over cases (`SUBSETS`, `kernel`); `all_cases()` lists every
-case of the suite in asv's order, `Case.parse` reads one back from asv's name.
+case of the suite in asv's order.
 """
-import ast
 import importlib
 import inspect
 import itertools
@@ -122,18 +121,6 @@ class Case:
         """The kernel file's name for a case of benchmarks/kernels/, else None."""
         kernel = getattr(self.bench_class, "kernel", None)
         return kernel.name if kernel is not None else None
-
-    @classmethod
-    def parse(cls, asv_name):
-        """The Case of "bench_sum.Sum.time_sum(100, 'numba_loop', 'cpu')" (or without params)."""
-        head, _, rest = asv_name.partition("(")
-        parts = head.split(".")
-        if len(parts) != 3:
-            raise ValueError(f"not an asv benchmark name: {asv_name!r}")
-        params = ()
-        if rest:
-            params = ast.literal_eval(f"({rest[:-1]},)") if rest[:-1].strip() else ()
-        return cls(*parts, tuple(params))
 
 
 @lru_cache(maxsize=1)

@@ -98,7 +98,7 @@ def family_cases():
 
 
 def module_of(cls):
-    """The bench module that defines the counted class `cls` (None: SeedLoop, the tests')."""
+    """The bench module that defines the counted class `cls` (None for a 'module:function')."""
     return {c: module for module, c, _ in _specs()}.get(cls)
 
 
@@ -141,8 +141,8 @@ def case_size(cls, params):
 def case_libraries(cls, params):
     """The libraries whose code a counted case runs (a release comparison's controls are the
     cases that do not run the library compared)."""
-    if cls == "SeedLoop":
-        return ("numba",)
+    if ":" in cls:  # a 'module:function' target: its own group
+        return (cls.partition(":")[0],)
     return _timed_case(cls, params).libraries
 
 
@@ -185,15 +185,11 @@ def build_helper(directory):
 # The worker: runs under valgrind, prepares and brackets its cases.
 
 def _prepare(cls, params, module=None):
-    if cls == "SeedLoop":  # the seed's loop jitted afresh, not yet compiled (for the tests)
-        from functools import partial
+    if ":" in cls:  # 'package.module:function': function(*params) returns the call to count
+        import importlib
 
-        from numba import njit
-
-        from .common import uniform_vector
-        from .seed_code import seed_loop
-
-        return partial(njit(seed_loop), uniform_vector(params[0]))
+        path, _, function = cls.partition(":")
+        return getattr(importlib.import_module(path), function)(*params)
     bench = _bench_class(module, cls)
     # Gelu's malloc parameter, not counted: glibc's default, as users get it
     params = tuple(params) + ("default",) * (len(bench.param_names) - len(params))

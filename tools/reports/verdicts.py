@@ -41,9 +41,6 @@ class CaseResult:
     verdict: str = "no test"  # REGRESSION, improvement, unchanged, no test
     detectable: float = math.nan  # smallest slowdown found with POWER at this spread
 
-    def detectable_text(self):
-        return "n/a" if math.isnan(self.detectable) else f"+{(self.detectable - 1) * 100:.0f} %"
-
     @property
     def tested(self):
         return not math.isnan(self.p)

@@ -92,30 +92,6 @@ def releases_of(runs, library):
     return sorted({r.version(library) for r in runs}, key=version_key)
 
 
-def check_release(runs, library, release):
-    if library not in LIBRARIES:
-        raise ResultsError(f"unknown library {library!r}: choose one of {', '.join(LIBRARIES)}")
-    known = releases_of(runs, library)
-    if release not in known:
-        raise ResultsError(f"no stored results for {library} {release}; "
-                           f"stored releases: {', '.join(known)}")
-
-
-def contexts(runs, library, wanted):
-    """{context: {release: [runs, newest first]}} for contexts holding every wanted release."""
-    by_context = {}
-    for run in runs:
-        release = run.version(library)
-        if release in wanted:
-            by_context.setdefault(run.context(library), {}).setdefault(release, []).append(run)
-    complete = {c: by_rel for c, by_rel in by_context.items() if set(by_rel) >= set(wanted)}
-    if not complete:
-        raise ResultsError(
-            f"no machine has results for {library} {' and '.join(wanted)} with everything else "
-            f"equal; stored {library} releases: {', '.join(releases_of(runs, library))}")
-    return complete
-
-
 def describe_context(context, library):
     machine, *others = context
     return f"machine {machine}, " + ", ".join(f"{lib} {v}" for lib, v in others) + \

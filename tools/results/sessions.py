@@ -50,11 +50,6 @@ class Session:
                             value["median"]
         return out
 
-    def case_params(self):
-        """{case: {param name: value}} as the rounds recorded them."""
-        return {case: value.get("params", {}) for rnd in self.rounds
-                for side in SIDES for case, value in rnd["values"].get(side, {}).items()}
-
     def save(self):
         write_json_atomic(self.path, self.data)
 

@@ -11,7 +11,6 @@ stores) = read + written.
 Exit status 2 with one line when likwid-bench is missing.
 """
 import argparse
-import json
 import os
 import re
 import shutil
