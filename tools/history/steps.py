@@ -1,7 +1,7 @@
 """The history report: every consecutive release step judged at full power, the A/A canary
 beside it, and what the rounds can detect.
 
-    python -m tools history report numba        # writes report/history-numba.md
+    python -m tools history report numba        # report/machines/MACHINE/history-numba.md
     python -m tools history report torch --print
 
 Reads rounds.json (tools/history/run.py): every release of every case was timed seconds apart
@@ -436,7 +436,9 @@ def main(argv=None):
     if args.print:
         print(text)
         return 0
-    path = os.path.join(REPORT_DIR, f"history-{args.history}.md")
+    path = os.path.join(REPORT_DIR, "machines", args.machine or machine_name(),
+                        f"history-{args.history}.md")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     write_text_atomic(path, text + "\n")
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
     return 0

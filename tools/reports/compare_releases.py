@@ -2,7 +2,7 @@
 
     python -m tools compare numba 0.67.0 0.68.1
     python -m tools compare numba 0.67.0 0.68.1 --only-changed --bench Sum
-    python -m tools compare torch 2.13.0 2.14.1 --markdown report/releases/t.md
+    python -m tools compare torch 2.13.0 2.14.1 --markdown report/releases/MACHINE/t.md
     python -m tools compare numba 0.67.0 0.68.1 --fail-on-regression  # exit 1
 
 Reads the newest session that `python -m tools pair` stored for the pair (or the
@@ -206,7 +206,8 @@ def main(argv=None):
         print("\n".join(count_lines(instructions, args.library)))
         print(render(*counts, markdown=False))
     if args.markdown:
-        md = [f"# {args.library} {args.old} vs {args.new}", "", title, "",
+        md = [f"# {args.library} {args.old} vs {args.new} on {session.data['machine']}", "",
+              title, "",
               *(f"{line}\n" for line in lines),
               *([f"**Untrustworthy run: {report.why}.**", ""] if not report.trustworthy
                 else []),

@@ -2,12 +2,13 @@
 holds, and the mechanism, with the evidence the suite recorded (generated machine code,
 kernel counts, bandwidth, threads, memory). Everything is computed from the results given.
 
-    python -m tools report findings                           # newest results -> report/
-    python -m tools report findings --numba 0.68.1 --torch 2.13.0 --out report
+    python -m tools report findings             # newest results -> report/machines/MACHINE/
+    python -m tools report findings --numba 0.68.1 --torch 2.13.0 --out DIR
     python -m tools report findings --results DIR --machine NAME
 
-Writes report/findings.md and its PNG plots; tools/dashboard/publish.py copies report/ into the
-dashboard (html/findings/) and links it from the dashboard's navigation bar. This module
+Writes report/machines/MACHINE/findings.md and its PNG plots (each machine its own: a run on
+a new machine never rewrites another's); tools/dashboard/publish.py renders report/ into the
+dashboard (html/findings/) and lists every machine on its landing page. This module
 renders; the parts are computed apart: claims.py (the seed's claims as data), bandwidth_report.py
 (ceilings, likwid, residency), release_sections.py (stored paired sessions), plots.py. Nothing
 is compiled or measured at report time.
@@ -21,6 +22,7 @@ from benchmarks.impls import SUMS
 
 from .. import REPO_ROOT
 from ..results.atomic import write_text_atomic
+from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex
 from .bandwidth_report import bandwidth_section, likwid_of, residency_section
@@ -68,17 +70,19 @@ def accuracy_section(r):
 # Plots
 
 
-def build(rows, out_dir, rounds_dir=None, likwid=None):
+def build(rows, out_dir, rounds_dir=None, likwid=None, report_root=None):
     """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text.
-    `likwid`: the likwid-bench anchor of the same run (tools/run/likwid_anchor.py), if any."""
+    `likwid`: the likwid-bench anchor of the same run (tools/run/likwid_anchor.py), if any.
+    `report_root`: where the shared reports are (calibration, release pairs; default out_dir)."""
     r = RowIndex(rows)
     os.makedirs(out_dir, exist_ok=True)
     env = r.env()
     claims = [claim_sum_ranking(r), claim_numba_loop(r), claim_torch_rows(r),
               claim_numpy_neutral(r), claim_gelu(r), claim_builtin(r)]
-    md = ["# Findings: the seed notebook's claims, measured", "",
-          f"Machine {env.get('machine', '?')} ({env.get('cpu', '?')}, "
-          f"{env.get('num_cpu', '?')} cores); numpy {env.get('numpy', '?')}, numba "
+    md = [f"# Findings on {env.get('machine', '?')}: the seed notebook's claims, measured", "",
+          f"Machine {env.get('machine', '?')} ({env.get('cpu_model') or env.get('cpu', '?')}"
+          + (f", {env['cpu_isa']}" if env.get("cpu_isa") else "") +
+          f", {env.get('num_cpu', '?')} cores); numpy {env.get('numpy', '?')}, numba "
           f"{env.get('numba', '?')}, torch {env.get('torch', '?')}; threads: torch "
           f"{env.get('torch_threads', '?')}, numba {env.get('numba_threads', '?')}. "
           "Built by `python -m tools report findings` from stored asv results; every figure below "
@@ -88,9 +92,13 @@ def build(rows, out_dir, rounds_dir=None, likwid=None):
     for i, c in enumerate(claims, 1):
         md += ["", f"## {i}. {c['claim']}", "", f"**Verdict: {verdict_word(c['holds'])}.**", "",
                c["measured"], "", "**Why.** " + c["mechanism"]]
-    for title, section in (("Release comparisons", comparisons_section(out_dir)),
+    machine = env.get("machine", "?")
+    shared = comparisons_section(report_root or out_dir, out_dir, machine)
+    up = os.path.relpath(report_root or out_dir, out_dir).replace(os.sep, "/")
+    prefix = "" if up == "." else up + "/"
+    for title, section in (("Release comparisons", shared),
                            ("Code generation or not", codegen_section(
-                               rounds_dir or os.path.join(REPO_ROOT, "rounds"))),
+                               rounds_dir or os.path.join(REPO_ROOT, "rounds"), prefix, machine)),
                            ("Every sum implementation", sum_impls_section(r)),
                            ("How close to the hardware", bandwidth_section(r, likwid)),
                            ("Cache or memory: the 10M sums", residency_section(r)),
@@ -125,7 +133,7 @@ def check_complete(rows, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_selection_args(parser)
-    parser.add_argument("--out", default="report", help="output folder (default: report/)")
+    parser.add_argument("--out", help="output folder (default: report/machines/MACHINE/)")
     args = parser.parse_args(argv)
     try:
         path, rows = selected_rows(args)
@@ -133,8 +141,11 @@ def main(argv=None):
     except ResultsError as exc:
         print(f"findings: {exc}", file=sys.stderr)
         return 2
+    machine = RowIndex(rows).env().get("machine") or args.machine
+    out = args.out or machine_report_dir(machine)
     # Stored results only: nothing is compiled or measured at report time.
-    build(rows, args.out, likwid=likwid_of(path, rows))
+    build(rows, out, likwid=likwid_of(path, rows), report_root=os.path.join(REPO_ROOT, "report"))
+    args.out = out
     print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(path)}")
     return 0
 

@@ -2,6 +2,7 @@
 
     python -m tools report headline [--results results] [--machine NAME] [--markdown]
     python -m tools report headline --numba 0.66.0 --torch 2.13.0   # one release of the matrix
+    python -m tools report headline --machine NAME --write   # report/machines/NAME/headline.md
 
 Prints, from the newest result file of a machine (of the given releases, if any): the
 10M-element sum per implementation, the seed's "rows faster by" ratio (time of the column sum /
@@ -9,10 +10,13 @@ time of the row sum) for every shape, layout and library, and GELU eager vs comp
 functional. The seed's own figures stand beside them for comparison.
 """
 import argparse
+import os
 import sys
 
 from benchmarks import seed
 
+from ..results.atomic import write_text_atomic
+from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex
 from .measures import axis_layouts, compiled_speedup, gelu_times, rows_faster
@@ -60,28 +64,42 @@ def main(argv=None):
     add_selection_args(parser)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--markdown", action="store_true", help="markdown tables")
+    parser.add_argument("--write", action="store_true",
+                        help="write the markdown to report/machines/MACHINE/headline.md")
     args = parser.parse_args(argv)
     try:
         path, rows = selected_rows(args)
     except ResultsError as exc:
         print(f"headline: {exc}", file=sys.stderr)
         return 2
-    index = RowIndex(rows)
-    env = index.env()
-    print(f"{path}\nmachine {env.get('machine')}, cpu {env.get('cpu')}, "
-          f"numba {env.get('numba', '?')}, torch {env.get('torch', '?')}, "
-          f"numpy {env.get('numpy', '?')}, threads torch {env.get('torch_threads', '?')} / "
-          f"numba {env.get('numba_threads', '?')}, device {args.device}\n")
-    for title, (header, body) in (
-        ("Sum of 10M float32", sum_table(index, args.device)),
-        ("Row vs column sums (rows faster by = time(cols) / time(rows))",
-         axis_table(index, args.device)),
-        ("GELU", gelu_table(index, args.device)),
-    ):
-        print(("### " if args.markdown else "") + title)
-        print(render(header, body, args.markdown) if body else "(no results)")
-        print()
+    text = headline(path, RowIndex(rows), args.device, args.markdown or args.write)
+    if not args.write:
+        print(text)
+        return 0
+    machine = RowIndex(rows).env().get("machine") or args.machine
+    out = os.path.join(machine_report_dir(machine), "headline.md")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    write_text_atomic(out, f"# Headline tables on {machine}\n\n{text}")
+    print(f"wrote {os.path.relpath(out)}")
     return 0
+
+
+def headline(path, index, device, markdown):
+    env = index.env()
+    out = [f"{os.path.relpath(path)}: machine {env.get('machine')}, cpu "
+           f"{env.get('cpu_model') or env.get('cpu')}, numba {env.get('numba', '?')}, torch "
+           f"{env.get('torch', '?')}, numpy {env.get('numpy', '?')}, threads torch "
+           f"{env.get('torch_threads', '?')} / numba {env.get('numba_threads', '?')}, "
+           f"device {device}", ""]
+    for title, (header, body) in (
+        ("Sum of 10M float32", sum_table(index, device)),
+        ("Row vs column sums (rows faster by = time(cols) / time(rows))",
+         axis_table(index, device)),
+        ("GELU", gelu_table(index, device)),
+    ):
+        out += [("### " if markdown else "") + title, "",
+                render(header, body, markdown) if body else "(no results)", ""]
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -8,27 +8,31 @@ from ..results.sessions import load_instructions, load_session
 from .compare_releases import compare, count_lines, count_table
 from .tables import render
 
-def comparisons_section(out_dir):
-    """Links to the release comparisons and the calibration stored next to the report."""
+def comparisons_section(report_root, out_dir=None, machine=None):
+    """Links to the calibration and to this machine's release comparisons
+    (report_root/releases/MACHINE/), relative to the report in out_dir."""
     links = []
-    if os.path.isfile(os.path.join(out_dir, "calibration.md")):
-        links.append("- [Calibration of the release comparison](calibration.md): its "
+    up = os.path.relpath(report_root, out_dir or report_root).replace(os.sep, "/")
+    prefix = "" if up == "." else up + "/"
+    if os.path.isfile(os.path.join(report_root, "calibration.md")):
+        links.append(f"- [Calibration of the release comparison]({prefix}calibration.md): its "
                      "false-alarm rate (A/A) and the slowdowns it detects")
-    releases = os.path.join(out_dir, "releases")
-    for name in sorted(os.listdir(releases)) if os.path.isdir(releases) else []:
+    releases = os.path.join(report_root, "releases", machine or "")
+    for name in sorted(os.listdir(releases)) if machine and os.path.isdir(releases) else []:
         if name.endswith(".md"):
-            links.append(f"- [{name[:-3].replace('-', ' ')}](releases/{name})")
+            links.append(f"- [{name[:-3].replace('-', ' ')}]({prefix}releases/{machine}/{name})")
     if not links:
         return None
     return ("Measured with interleaved, paired rounds (`python -m tools pair`), "
             "judged by `python -m tools compare`:\n\n" + "\n".join(links))
 
 
-def codegen_section(rounds_dir):
-    """For each release pair with instruction counts: which time changes are code changes.
-    Lists the cases whose time was flagged or whose count moved; the rest agree on 'same'."""
+def codegen_section(rounds_dir, prefix="", machine="*"):
+    """For each release pair of `machine` with instruction counts: which time changes are code
+    changes. Lists the cases whose time was flagged or whose count moved; the rest agree on
+    'same'."""
     parts = []
-    for pair in sorted(glob.glob(os.path.join(rounds_dir, "*", "*-vs-*"))):
+    for pair in sorted(glob.glob(os.path.join(rounds_dir, machine, "*-vs-*"))):
         sessions = sorted(glob.glob(os.path.join(pair, "*.json")))
         if not sessions:
             continue
@@ -47,8 +51,9 @@ def codegen_section(rounds_dir):
             parts += [render(header, shown, markdown=True), ""]
     if not parts:
         return None
-    return ("Instruction counts per call are exact (see [instruction counts](instructions.md)): "
-            "a time change that comes with a count change is a change of the code that ran; "
-            "one without is not code generation.\n\n" + "\n".join(parts))
+    return ("Instruction counts per call are exact (see "
+            f"[instruction counts]({prefix}instructions.md)): a time change that comes with "
+            "a count change is a change of the code that ran; one without is not code "
+            "generation.\n\n" + "\n".join(parts))
 
 

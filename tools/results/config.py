@@ -23,6 +23,12 @@ def provenance_dir(results_dir, machine):
     return os.path.join(parent, "provenance", machine)
 
 
+def machine_report_dir(machine, report_root=None):
+    """A machine's own reports: report/machines/MACHINE/ (findings, headline, histories). A run
+    on one machine writes there and never rewrites another machine's reports."""
+    return os.path.join(report_root or os.path.join(REPO_ROOT, "report"), "machines", machine)
+
+
 def record_of(result_file):
     """The provenance record of one result file: provenance/MACHINE/<same name>."""
     machine_dir = os.path.dirname(os.path.abspath(result_file))

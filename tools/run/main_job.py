@@ -301,13 +301,16 @@ def finish(args, results_dir, machine, failed, started, findings=True):
     """Findings (after a complete run only) and the dashboard; the exit status."""
     complete = not args.bench and not args.phases and not failed
     if complete and findings:
-        say("findings: report/findings.md and its plots, from this run's results")
+        say(f"findings: report/machines/{machine}/findings.md and its plots, from this run")
         subprocess.run([sys.executable, "-m", "tools.reports.findings", "--results",
                         results_dir, "--machine", machine], cwd=REPO_ROOT)
     elif findings:
         say("findings: not rebuilt from a partial run (" +
             ("selection only" if args.bench or args.phases else
              f"phases that failed: {', '.join(failed)}") + "); report/ is unchanged")
+    if findings:  # the headline tables show what there is, also after a selection
+        subprocess.run([sys.executable, "-m", "tools.reports.headline", "--results",
+                        results_dir, "--machine", machine, "--write"], cwd=REPO_ROOT)
     say("publish: writing html/ (self-contained, works offline, findings linked)")
     take_snapshots(guarded_files(results_dir))
     published = subprocess.run([sys.executable, "-m", "tools.dashboard.publish"],
