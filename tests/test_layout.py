@@ -53,7 +53,8 @@ def test_python_m_tools_lists_every_verb_and_each_runs_a_command():
         for topic in topics:
             module, prog, rest = resolve([verb, *([topic] if topic else []), "--x"])
             assert rest == ["--x"] and prog.startswith(f"python -m tools {verb}")
-            assert callable(importlib.import_module(module).main), module
+            name, _, function = module.partition(":")  # "module" or "module:function"
+            assert callable(getattr(importlib.import_module(name), function or "main")), module
     help_text = subprocess.run([sys.executable, "-m", "tools", "report", "headline", "--help"],
                                cwd=REPO_ROOT, capture_output=True, text=True)
     assert help_text.returncode == 0 and "python -m tools report headline" in help_text.stdout

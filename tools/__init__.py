@@ -1,10 +1,11 @@
-"""Command-line tools around the suite, in five layers (a layer imports only those above it):
+"""Command-line tools around the suite, in six layers (a layer imports only those above it):
 
     tools.results    reading stored asv results: rows, result files, releases
     tools.reports    analysis and reports: tables, seed claims, release comparisons
     tools.run        running the suite: phases, smoke run, matrix environments, provenance
     tools.history    release histories: the release ledger, interleaved runs, step verdicts
     tools.dashboard  publishing the offline dashboard, the histories' pages beside it
+    tools.ci         many machines: the workflow's plan, each machine's job, the merge
 
 `python -m tools` lists every command with a line each.
 """
@@ -13,4 +14,4 @@ import os
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Lowest first: a module may import from its own layer and the ones before it, never after.
-LAYERS = ["results", "reports", "run", "history", "dashboard"]
+LAYERS = ["results", "reports", "run", "history", "dashboard", "ci"]

@@ -32,11 +32,16 @@ VERBS = {
               "checks of the instruments: timeit, counts, kill, calibrate, likwid"),
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
+    "ci": ({"plan": "tools.ci.machines", "measure": "tools.ci.steps",
+            "pack": "tools.ci.artifact:main_pack", "merge": "tools.ci.artifact:main_merge",
+            "follow": "tools.ci.follow", "local": "tools.ci.local"},
+           "many machines (.github/workflows/benchmarks.yml): plan, measure, pack, merge, "
+           "follow, local"),
 }
 
 
 # Verbs whose default topic takes positional arguments (`history numba`, `count numba ...`).
-TAKES_ARGUMENTS = ("history", "count")
+TAKES_ARGUMENTS = ("history", "count")  # (`ci` topics all start with a topic name)
 
 
 def usage():
@@ -72,10 +77,11 @@ def resolve(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    module_name, prog, rest = resolve(argv)
+    target, prog, rest = resolve(argv)
+    module_name, _, function = target.partition(":")  # "module" or "module:function"
     module = importlib.import_module(module_name)
     sys.argv = [prog, *rest]  # argparse names the command as the user typed it
-    return module.main(rest)
+    return getattr(module, function or "main")(rest)
 
 
 if __name__ == "__main__":

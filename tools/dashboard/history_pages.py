@@ -6,6 +6,7 @@ the main dashboard (the release matrix), which is the landing page, links every 
 the Findings from its navigation bar.
 """
 import json
+import glob
 import os
 
 from .. import REPO_ROOT
@@ -20,10 +21,11 @@ from .offline import NAV_ANCHOR, PublishError, make_offline
 HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
 
 
-def report_link(name):
-    """The history's report (report/history-NAME.md, rendered with the Findings)."""
-    return (f'<li id="nav-li-history-report"><a href="../../findings/history-{name}.html">'
-            f'{name} history report</a></li>')
+def report_link(name, machine):
+    """The history's report on one machine (report/machines/MACHINE/history-NAME.md, rendered
+    with the findings)."""
+    return (f'<li id="nav-li-history-report"><a href="../../findings/machines/{machine}/'
+            f'history-{name}.html">{name} history report ({machine})</a></li>')
 
 
 def history_link(name):
@@ -85,8 +87,10 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     machine, steps = confirmed_by_history().get(name, (None, []))
     write_regressions(conf["html_dir"], machine, steps)  # no confirmed step: an empty page
     links = [HOME_LINK, CHANGES_LINK.format(up="../../")]
-    if os.path.isfile(os.path.join(REPO_ROOT, "report", f"history-{name}.md")):
-        links.append(report_link(name))
+    reports = {os.path.basename(os.path.dirname(path)) for path in glob.glob(
+        os.path.join(REPO_ROOT, "report", "machines", "*", f"history-{name}.md"))}
+    if reports:  # the report of the machine whose steps the Regressions page lists
+        links.append(report_link(name, machine if machine in reports else min(reports)))
     _add_nav(os.path.join(conf["html_dir"], "index.html"), links)
     return True
 

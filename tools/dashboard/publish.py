@@ -5,71 +5,46 @@
     python -m tools publish --config FILE    # another asv config (its html_dir)
     python -m tools publish --no-asv         # only vendor an already published html dir
 
-If report/findings.md exists (tools/reports/findings.py), it is rendered to html/findings/ and linked
-from the dashboard's navigation bar. Every release history with results is published into
+The graphs draw one series per machine and library releases: asv publishes from a staged copy
+of results/ whose params keep only those (tools/dashboard/series.py). Every report of report/
+is rendered under html/findings/ beside a landing page listing every machine (CPU model,
+ISA, cores, GPU) with its own reports, linked from the navigation bar
+(tools/dashboard/machines_page.py). Every release history with results is published into
 html/history/NAME/ and linked from there too (tools/dashboard/history_pages.py).
 
 Serve the result with `python -m asv preview` or any static server (not file://).
 """
 import argparse
+import json
 import os
-import re
+import shutil
 import sys
 
 from .. import REPO_ROOT
 from ..results.asv_launcher import run_asv
-from ..results.atomic import copy_atomic, write_atomic
+from ..results.atomic import write_atomic
 from ..results.config import load_config
 from ..results.rows import ResultsError, result_files
 from .history_pages import publish_histories
 from .release_pages import add_changes_link, changes_page
+from .machines_page import landing_page, render_reports
 from .offline import NAV_ANCHOR, PublishError, make_offline
+from .series import stage_results
 
-FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Findings</a></li>')
-
-
-PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
-        '<link rel="stylesheet" href="{up}vendor/bootstrap-3.1.1/dist/css/'
-        'bootstrap.min.css"></head><body><div class="container">'
-        '<p><a href="{up}index.html">&larr; dashboard</a></p>{body}</div></body></html>\n')
+FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Machines &amp; '
+                 'findings</a></li>')
+STAGING = os.path.join(REPO_ROOT, ".asv", "publish")
 
 
-def _render_page(source, target, title, up):
-    """One markdown file of report/ as a page of the dashboard; its links to other .md
-    files of report/ point at their rendered pages."""
-    import markdown
-
-    with open(source, encoding="utf-8") as f:
-        text = re.sub(r"\]\(([\w./-]+)\.md\)", r"](\1.html)", f.read())
-    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
-    body = body.replace("<table>", '<table class="table table-condensed">')
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    write_atomic(target, PAGE.format(title=title, up=up, body=body))
-
-
-def add_findings(html_dir, report_dir):
-    """Render report_dir/findings.md into html_dir/findings/ (with the release comparisons and
-    the calibration it links to) and link it from index.html."""
-    source = os.path.join(report_dir, "findings.md")
-    if not os.path.isfile(source):
+def add_reports(html_dir, report_dir, results_dir):
+    """Render report_dir into html_dir/findings/ with the machines' landing page, and link
+    it from index.html."""
+    if not os.path.isdir(report_dir):
         return False
     target = os.path.join(html_dir, "findings")
-    os.makedirs(target, exist_ok=True)
-    for name in os.listdir(report_dir):
-        if name.endswith(".png"):
-            copy_atomic(os.path.join(report_dir, name), target)
-    _render_page(source, os.path.join(target, "index.html"), "Findings", "../")
-    for name in sorted(os.listdir(report_dir)):
-        if name.endswith(".md") and name != "findings.md":
-            _render_page(os.path.join(report_dir, name),
-                         os.path.join(target, name[:-3] + ".html"), name[:-3], "../")
-    releases = os.path.join(report_dir, "releases")
-    if os.path.isdir(releases):
-        for name in sorted(os.listdir(releases)):
-            if name.endswith(".md"):
-                _render_page(os.path.join(releases, name),
-                             os.path.join(target, "releases", name[:-3] + ".html"),
-                             name[:-3], "../../")
+    shutil.rmtree(target, ignore_errors=True)  # a report moved or removed leaves no stale page
+    render_reports(report_dir, target)
+    landing_page(results_dir, report_dir, target)
     index = os.path.join(html_dir, "index.html")
     with open(index, encoding="utf-8") as f:
         text = f.read()
@@ -77,6 +52,22 @@ def add_findings(html_dir, report_dir):
         text = text.replace(NAV_ANCHOR, FINDINGS_LINK + "\n\t" + NAV_ANCHOR, 1)
         write_atomic(index, text)
     return True
+
+
+def publish_config(config, staging):
+    """A copy of `config` that publishes the staged results (tools/dashboard/series.py) into
+    the config's own html_dir."""
+    conf = load_config(config)
+    root = os.path.dirname(os.path.abspath(config))
+    results_dir = os.path.join(root, conf["results_dir"])
+    conf.update(repo=os.path.join(root, conf.get("repo", ".")),
+                benchmark_dir=os.path.join(root, conf["benchmark_dir"]),
+                env_dir=os.path.join(root, conf.get("env_dir", "env")),
+                results_dir=stage_results(results_dir, os.path.join(staging, "results")),
+                html_dir=os.path.join(root, conf["html_dir"]))
+    path = os.path.join(staging, "asv.conf.json")
+    write_atomic(path, json.dumps(conf, indent=1))
+    return path
 
 
 def main(argv=None):
@@ -99,7 +90,8 @@ def main(argv=None):
         return 2
     html_dir = os.path.join(root, conf["html_dir"])
     if not args.no_asv:
-        proc = run_asv(["publish"], args.config, capture=True)
+        staged = publish_config(args.config, STAGING)
+        proc = run_asv(["publish"], staged, capture=True)
         if proc.returncode != 0:
             print(proc.stdout + proc.stderr, file=sys.stderr)
             print("publish: asv publish failed (see above)", file=sys.stderr)
@@ -110,7 +102,7 @@ def main(argv=None):
         return 2
     try:
         make_offline(html_dir)
-        add_findings(html_dir, args.report)
+        add_reports(html_dir, args.report, os.path.join(root, conf["results_dir"]))
         if not args.no_histories:
             for name in publish_histories(html_dir):
                 print(f"published the {name} history into "

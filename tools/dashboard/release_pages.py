@@ -208,7 +208,7 @@ def changes_page(main_html_dir):
     body.append("<h2 id=\"pairs\">Release pairs</h2>")
     rows = []
     for library, a, b, machine, flagged, folder in pair_steps():
-        report = f"findings/releases/{folder}.html"
+        report = f"findings/releases/{machine}/{folder}.html"
         cases = "; ".join(f"{r.case} {r.verdict} {r.interval()}" for r in flagged) or "none"
         rows.append(f'<tr><td><a href="{e(report)}">{e(library)} {e(a)} → {e(b)}</a></td>'
                     f"<td>{e(machine)}</td><td>{len(flagged)}</td><td>{e(cases)}</td></tr>")
