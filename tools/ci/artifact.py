@@ -20,6 +20,7 @@ table.
 import argparse
 import glob
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -139,21 +140,31 @@ def check_names(manifests, root=REPO_ROOT):
 
 
 def merge_result_file(source, target):
-    """The artifact's result file over the one here, keeping every benchmark only here."""
+    """The artifact's result file over the one here, keeping every benchmark only here (the
+    artifact's file as it is when it lacks none)."""
     new = read_json(source)
+    kept = {}
     if os.path.isfile(target):
         old = read_json(target)
-        for key in ("results", "durations"):
-            kept = {k: v for k, v in old.get(key, {}).items() if k not in new.get(key, {})}
-            new.setdefault(key, {}).update(kept)
+        kept = {key: {k: v for k, v in old.get(key, {}).items() if k not in new.get(key, {})}
+                for key in ("results", "durations")}
+    if not any(kept.values()):
+        copy_atomic(source, target)
+        return
+    for key, entries in kept.items():
+        new.setdefault(key, {}).update(entries)
     write_json_atomic(target, new)
 
 
 def merge_benchmarks(source, target):
+    """benchmarks.json: the union (the artifact's entries win), in asv's own layout."""
     new = read_json(source)
     if os.path.isfile(target):
-        new = {**read_json(target), **new}
-    write_json_atomic(target, new)
+        old = read_json(target)
+        if {**old, **new} == old:
+            return
+        new = {**old, **new}
+    write_text_atomic(target, json.dumps(new, indent=4, sort_keys=True))
 
 
 def merge(folders, root=REPO_ROOT, say=print):
@@ -178,7 +189,10 @@ def merge(folders, root=REPO_ROOT, say=print):
 
 
 def merge_follow(folder, root=REPO_ROOT):
-    """The follow step's release list into this checkout; return its steps."""
+    """The follow step's release list into this checkout; return its steps (none when the
+    follow step did not run: no folder)."""
+    if not os.path.isdir(folder):
+        return []
     releases = os.path.join(folder, "history", "releases.json")
     steps = read_json(os.path.join(folder, "steps.json")).get("steps", [])
     if os.path.isfile(releases):

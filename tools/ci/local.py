@@ -37,12 +37,23 @@ def tools(*args, cwd=REPO_ROOT, env=None):
                           env=env).returncode
 
 
+# What a self-hosted runner keeps between runs (the workflow checks out with clean: false):
+# built environments and the data cache, shared here with this checkout's.
+KEPT = (".asv/env", ".asv/env-pypi-torch", ".asv/history-envs", ".asv/data-cache")
+
+
 def fresh_clone(path):
     """A clone of this checkout's HEAD at `path`, as actions/checkout gives a runner, using
-    this checkout's .venv (a runner's `bash tools/setup_env.sh` would build the same)."""
+    this checkout's .venv (a runner's `bash tools/setup_env.sh` would build the same) and
+    its kept environments."""
     shutil.rmtree(path, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", "--no-hardlinks", REPO_ROOT, path], check=True)
     os.symlink(os.path.realpath(os.path.join(REPO_ROOT, ".venv")), os.path.join(path, ".venv"))
+    for kept in KEPT:
+        source = os.path.join(REPO_ROOT, kept)
+        os.makedirs(source, exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.join(path, kept)), exist_ok=True)
+        os.symlink(os.path.realpath(source), os.path.join(path, kept))
     return path
 
 

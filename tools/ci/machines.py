@@ -106,13 +106,16 @@ def main(argv=None):
     parser.add_argument("--machines", default="",
                         help="comma-separated machine names (default: every machine)")
     parser.add_argument("--steps", help="the new releases' steps (python -m tools ci follow "
-                                        "--json FILE): measured as pairs on every machine")
+                                        "--json FILE): measured as pairs on every machine; "
+                                        "a missing file means none")
     parser.add_argument("--no-histories", action="store_true", help="leave the histories out")
     parser.add_argument("--github-output", action="store_true",
                         help="append matrix=JSON to $GITHUB_OUTPUT as well")
     args = parser.parse_args(argv)
     try:
-        steps = read_json(args.steps)["steps"] if args.steps else []
+        # a steps file that is not there: the follow step did not run, no new pairs
+        steps = read_json(args.steps)["steps"] if args.steps and os.path.isfile(args.steps) \
+            else []
         pairs = [[s["library"], s["old"], s["new"]] for s in steps]
         matrix = plan(args.file, args.machines.split(","), pairs, not args.no_histories)
     except ResultsError as exc:
