@@ -29,8 +29,8 @@ import sys
 from .. import REPO_ROOT
 from ..history.releases import load_histories
 from ..results.atomic import copy_atomic, write_json_atomic, write_text_atomic
-from ..results.releases import recorded_params
-from ..results.rows import ResultsError, read_json, result_files
+from ..dashboard.machines_page import newest_params
+from ..results.rows import ResultsError, read_json
 
 MANIFEST = "manifest.json"
 # What identifies a machine's hardware: asv's machine.json fields and, where recorded, the
@@ -58,10 +58,7 @@ def hardware(name, root=REPO_ROOT):
     if not os.path.isfile(path):
         return {}
     known = dict(read_json(path))
-    try:
-        known.update(recorded_params(result_files(results_dir, name)[0]))
-    except ResultsError:
-        pass
+    known.update(newest_params(results_dir, name))
     return {k: str(known[k]) for k in HARDWARE if known.get(k) not in (None, "")}
 
 

@@ -60,12 +60,8 @@ def machine_rows(results_dir):
     rows = []
     for machine_file in sorted(glob.glob(os.path.join(results_dir, "*", "machine.json"))):
         machine = os.path.basename(os.path.dirname(machine_file))
-        info = read_json(machine_file)
-        try:
-            params = recorded_params(result_files(results_dir, machine)[0])
-        except ResultsError:
-            params = {}
-        known = {**info, **params}
+        known = dict(read_json(machine_file))
+        known.update(newest_params(results_dir, machine))
         row = {title: str(known.get(key) or "?") for title, key in COLUMNS if key}
         row["CPU"] = str(known.get("cpu_model") or known.get("cpu") or "?")
         row["RAM"] = _gib(known.get("ram"))
@@ -76,6 +72,19 @@ def machine_rows(results_dir):
                                     if known.get(lib))
         rows.append((machine, row))
     return rows
+
+
+def newest_params(results_dir, machine):
+    """Every field the machine's result files recorded, each at its newest value (an older
+    run fills in a field that newer ones lack)."""
+    try:
+        files = result_files(results_dir, machine)  # newest first
+    except ResultsError:
+        return {}
+    known = {}
+    for path in reversed(files):
+        known.update({k: v for k, v in recorded_params(path).items() if v not in (None, "")})
+    return known
 
 
 def _gib(ram):
