@@ -1,6 +1,7 @@
 """The published dashboard in a real browser, with no internet: Debian's headless Chromium loads
 the committed results' dashboard from a server on 127.0.0.1, and its network log shows every
 request it made."""
+import glob
 import json
 import os
 import re
@@ -173,3 +174,33 @@ def test_history_regressions_page_lists_exactly_the_confirmed_steps(site, tmp_pa
                                    for s in steps)
     for s in steps:
         assert s["after"] in dom  # the release, not a hash
+
+
+# Every provenance field is stamped into the result files' params, which asv splits series by;
+# the dashboard keeps only the machine and the releases (tools/dashboard/series.py).
+LINE = "#bench_sum.Sum.time_sum?p-size=10000000&p-impl=%27numpy_sum%27&p-device=%27cpu%27"
+NOT_A_SERIES = ("cpu_isa", "cpu_caches", "cpu_model", "dirty", "asv_runner", "llvmlite",
+                "threads", "[none]")
+
+
+def test_a_graph_draws_one_line_per_machine_and_releases(site, tmp_path):
+    _, html = site
+    probed = tmp_path / "html"
+    shutil.copytree(html, probed)
+    with_probe(probed)
+    with serve(probed) as url:
+        dom, _ = browse(url + LINE, tmp_path, "--dump-dom")
+    series = [s for s in probed_series(dom) if s["xs"]]
+    for s in series:
+        assert not any(field in s["label"] for field in NOT_A_SERIES), s["label"]
+    configurations = set()
+    for path in glob.glob(os.path.join(REPO_ROOT, "results", "*", "*.json")):
+        params = json.load(open(path)).get("params", {})
+        if "numba" in params:
+            configurations.add((params["machine"], params["numba"], params["torch"]))
+    assert len(series) == len(configurations), [s["label"] for s in series]
+    # the EPYC's runs of numba 0.68.1 with torch 2.13.0, before and after cpu_isa was
+    # recorded, are one line through several commits
+    epyc = [s for s in series if "epyc-2core" in s["label"] and "0.68.1" in s["label"]
+            and "2.13.0" in s["label"]]
+    assert len(epyc) == 1 and len(set(epyc[0]["xs"])) >= 2, [s["label"] for s in series]

@@ -298,7 +298,7 @@ def test_history_pages_name_releases_and_list_only_confirmed_steps(three_release
     with open(html / "regressions.json") as f:
         listed = json.load(f)["regressions"]
     data = HistoryData("numba", MACHINE, str(scratch / "results"))
-    # the tiny history has no confirmed step: the page lists none (asv's own detection gone)
+    # the page lists exactly the confirmed steps of the results it was published from
     assert len(listed) == len([c for c in confirmed_steps(data)])
     with_probe(html)
     graph = ("#bench_sum.Sum.time_sum?p-size=100&p-impl=%27numba_loop%27"

@@ -84,7 +84,7 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
         write_regressions
 
     name_releases(conf["html_dir"])
-    machine, steps = confirmed_by_history().get(name, (None, []))
+    machine, steps = confirmed_by_history(results_dirs={name: results_dir}).get(name, (None, []))
     write_regressions(conf["html_dir"], machine, steps)  # no confirmed step: an empty page
     links = [HOME_LINK, CHANGES_LINK.format(up="../../")]
     reports = {os.path.basename(os.path.dirname(path)) for path in glob.glob(

@@ -117,18 +117,20 @@ def regression_entries(html_dir, machine, steps):
     return entries
 
 
-def confirmed_by_history(machine=None):
+def confirmed_by_history(machine=None, results_dirs=None):
     """{history name: (machine, [confirmed steps])} of every history measured by the
-    interleaved protocol (on `machine`, or on any machine)."""
+    interleaved protocol (on `machine`, or on any machine); `results_dirs`: {name: folder}
+    of histories published from elsewhere than history/results/NAME."""
     out = {}
     for name in load_histories():
-        folder = os.path.join(REPO_ROOT, "history", "results", name)
+        folder = (results_dirs or {}).get(name) or \
+            os.path.join(REPO_ROOT, "history", "results", name)
         for rounds in sorted(glob.glob(os.path.join(folder, "*", "rounds.json"))):
             found = os.path.basename(os.path.dirname(rounds))
             if machine and found != machine:
                 continue
             try:
-                data = HistoryData(name, found)
+                data = HistoryData(name, found, folder)
             except ReleaseListError:  # an old-protocol history: nothing confirmed by it
                 continue
             out[name] = (found, confirmed_steps(data))
