@@ -1,0 +1,210 @@
+"""Why the suite's read ceiling can sit above likwid-bench's load kernel: the page size.
+
+    python -m tools check ceiling [--rounds 5] [--sizes 10000000,250000000]
+
+NumPy asks the kernel for transparent huge pages (madvise) for every array of 4 MB or more,
+and every array the suite reads is NumPy's; likwid-bench allocates with glibc's malloc, which
+under the usual THP setting `madvise` gets 4 KiB pages. Streaming reads then cross a page
+boundary every 4 KiB instead of every 2 MiB (a TLB miss, and the hardware prefetcher stops at
+the page edge). This check measures both tools both ways, in the same rounds:
+
+- likwid-bench `load` (all threads), glibc's default malloc, and again with
+  GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (malloc then madvises huge pages: glibc >= 2.35);
+- the suite's best read kernels (numba's parallel float32 add-reduction and torch.sum, the
+  ones that set the ceiling) on a NumPy array with huge pages (as in the suite), on a second
+  one (the A/A: same allocation, same kernel) and on one allocated with NumPy's huge-page
+  madvise switched off.
+
+Each round runs every arm once, in an order rotated from round to round; the huge pages each
+array got are read from /proc/self/smaps_rollup (likwid's from its process while it runs).
+Writes provenance/MACHINE/likwid/ceiling-COMMIT8.json; the findings read it.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+from .. import REPO_ROOT
+from ..results.atomic import write_json_atomic
+from ..results.config import machine_name, provenance_dir
+from ..results.rows import ResultsError
+from .asv_config import head_commit
+from .likwid_anchor import cpu_flags, isa_suffix, parse_mbytes, working_set
+
+THP_TUNABLE = "glibc.malloc.hugetlb=1"
+
+
+def anon_huge_kb(pid="self"):
+    """AnonHugePages of a process, kB (0 where /proc does not say)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            found = re.search(r"^AnonHugePages:\s+(\d+) kB", f.read(), re.M)
+        return int(found.group(1)) if found else 0
+    except OSError:
+        return 0
+
+
+def likwid_load(size, threads, seconds, huge):
+    """(GB/s, huge pages seen in likwid's process, kB)."""
+    test = "load" + isa_suffix(cpu_flags())
+    cmd = ["likwid-bench", "-t", test, "-W", f"N:{working_set('load', size)}:{threads}",
+           "-s", f"{seconds}s"]
+    env = dict(os.environ)
+    if huge:
+        env["GLIBC_TUNABLES"] = THP_TUNABLE
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    seen = 0
+    while proc.poll() is None:
+        seen = max(seen, anon_huge_kb(proc.pid))
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    value = parse_mbytes(out)
+    if proc.returncode or value is None:
+        raise RuntimeError(f"{' '.join(cmd)}: {(err or out).strip()[-200:]}")
+    return value / 1000, seen
+
+
+def numpy_array(size, huge):
+    """A float32 array of `size` elements, every page touched, NumPy's huge-page madvise on or
+    off; (array, huge pages it got in kB)."""
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # NumPy 1.x
+        from numpy.core.multiarray import _set_madvise_hugepage
+    before = anon_huge_kb()
+    previous = _set_madvise_hugepage(huge)
+    try:
+        x = np.empty(size, dtype=np.float32)
+    finally:
+        _set_madvise_hugepage(previous)
+    x[:] = np.random.default_rng(0).random(size, dtype=np.float32)
+    return x, max(0, anon_huge_kb() - before)
+
+
+def suite_kernels(x):
+    """{kernel: callable} of the suite's reads that set its ceiling."""
+    import torch
+
+    from benchmarks.bandwidth import _read_float32_parallel
+
+    _read_float32_parallel(x)  # compiles
+    tensor = torch.from_numpy(x)
+    return {"numba_parallel": lambda: _read_float32_parallel(x),
+            "torch_sum": lambda: torch.sum(tensor)}
+
+
+def suite_gbps(run, nbytes):
+    from benchmarks.timing import measure_batches
+
+    samples, _ = measure_batches(run, batches=5, min_seconds=0.05)
+    return nbytes / min(samples) / 1e9
+
+
+def check(sizes, rounds, seconds, say=print):
+    threads = os.cpu_count() or 1
+    out = {"threads": threads, "rounds": rounds, "thp": _thp_mode(), "sizes": {}}
+    for size in sizes:
+        arrays = {name: numpy_array(size, huge) for name, huge in
+                  (("numpy_huge", True), ("numpy_huge_again", True), ("numpy_4k", False))}
+        runs = {}
+        for name, (x, _) in arrays.items():
+            for kernel, run in suite_kernels(x).items():
+                runs[f"{kernel} {name}"] = (run, x.nbytes)
+        arms = ["likwid 4k", "likwid huge"] + list(runs)
+        figures = {arm: [] for arm in arms}
+        likwid_huge_kb = {}
+        for r in range(rounds):
+            order = arms[r % len(arms):] + arms[:r % len(arms)]
+            for arm in order:
+                if arm.startswith("likwid"):
+                    gbps, seen = likwid_load(size, threads, seconds, arm == "likwid huge")
+                    likwid_huge_kb[arm] = max(likwid_huge_kb.get(arm, 0), seen)
+                else:
+                    gbps = suite_gbps(*runs[arm])
+                figures[arm].append(gbps)
+            say(f"{size:>11,} round {r + 1}/{rounds}: " + ", ".join(
+                f"{arm} {figures[arm][-1]:.1f}" for arm in arms))
+        out["sizes"][str(size)] = {
+            "gbps": figures,
+            "huge_pages_kb": {**{name: kb for name, (_, kb) in arrays.items()},
+                              **likwid_huge_kb}}
+        del arrays, runs
+    return out
+
+
+def _thp_mode():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return re.search(r"\[(\w+)\]", f.read()).group(1)
+    except (OSError, AttributeError):
+        return "unknown"
+
+
+def summary(result):
+    """Markdown: median GB/s per arm, and the ratios that decide it with their round spread."""
+    lines = [f"Transparent huge pages: `{result['thp']}`; {result['threads']} threads; "
+             f"{result['rounds']} rounds, every arm once a round in rotated order.", ""]
+    for size, data in result["sizes"].items():
+        gbps, huge = data["gbps"], data["huge_pages_kb"]
+        lines += [f"**{int(size):,} float32 ({int(size) * 4 / 1e6:,.0f} MB)**", "",
+                  "| arm | median GB/s | range | huge pages (MB) |", "|---|---|---|---|"]
+        for arm, values in gbps.items():
+            where = next((k for k in huge if arm.endswith(k) or arm == k), None)
+            pages = f"{huge[where] / 1024:.0f}" if where is not None else ""
+            lines.append(f"| {arm} | {statistics.median(values):.1f} | "
+                         f"{min(values):.1f}-{max(values):.1f} | {pages} |")
+        lines += ["", "| ratio (per round) | median | range |", "|---|---|---|"]
+        for a, b in (("torch_sum numpy_huge", "torch_sum numpy_huge_again"),
+                     ("torch_sum numpy_huge", "likwid 4k"), ("torch_sum numpy_4k", "likwid 4k"),
+                     ("torch_sum numpy_huge", "likwid huge"),
+                     ("numba_parallel numpy_huge", "numba_parallel numpy_4k"),
+                     ("likwid huge", "likwid 4k")):
+            ratios = [x / y for x, y in zip(gbps[a], gbps[b])]
+            lines.append(f"| {a} / {b} | {statistics.median(ratios):.2f} | "
+                         f"{min(ratios):.2f}-{max(ratios):.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def ceiling_path(machine, commit):
+    return os.path.join(provenance_dir(os.path.join(REPO_ROOT, "results"), machine), "likwid",
+                        f"ceiling-{commit[:8]}.json")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sizes", default="10000000,250000000",
+                        help="float32 elements, comma-separated")
+    parser.add_argument("--seconds", type=float, default=0.5, help="likwid-bench -s per run")
+    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        if args.rounds < 2 or min(sizes) < 1_000_000:
+            raise ResultsError("--rounds must be 2 or more and every size at least 1000000 "
+                               "(NumPy madvises huge pages from 4 MB)")
+        machine, commit = machine_name(args.machine), head_commit()
+        result = check(sizes, args.rounds, args.seconds)
+    except (ResultsError, ValueError) as exc:
+        print(f"ceiling check: {exc}", file=sys.stderr)
+        return 2
+    except (RuntimeError, FileNotFoundError) as exc:  # likwid-bench missing or failing
+        print(f"ceiling check: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return 2
+    result.update(machine=machine, commit=commit)
+    path = ceiling_path(machine, commit)
+    write_json_atomic(path, result)
+    print(summary(result))
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
