@@ -1,6 +1,7 @@
 """The findings' hardware sections: the bandwidth ceiling of each size from one process's
 table (bench_bandwidth.py), likwid-bench beside it, and cache residency of the 10M sums."""
 import os
+import statistics
 from collections import defaultdict
 
 from benchmarks.bandwidth import COPY_KERNELS, READ_KERNELS
@@ -90,9 +91,13 @@ def likwid_table(likwid, ceilings):
         rows.append([f"{size:,}", kernel] + [f"{v.get(t, float('nan')):.1f}" for t in threads]
                     + [f"{ours:.1f}" if ours else "n/a",
                        f"{ours / best:.2f}" if ours else "n/a"])
+    pages = ("with transparent huge pages (glibc.malloc.hugetlb=1), as NumPy gives the "
+             "suite's arrays" if likwid.get("pages") == "huge" else
+             "with glibc's default malloc, so 4 KiB pages where the suite's NumPy arrays get "
+             "huge pages (see the ceiling check below)")
     return (f"likwid-bench {likwid.get('likwid_version', '?')} "
-            f"(`{likwid.get('variant', '?')}` kernels, hand-written assembly, data placed by "
-            "each thread; `copy_mem` stores without reading the destination first, as "
+            f"(`{likwid.get('variant', '?')}` kernels, hand-written assembly, {pages}; data "
+            "placed by each thread; `copy_mem` stores without reading the destination first, as "
             "glibc's memcpy does for large copies; a separate process and a separate run, so "
             "read the ratio as an order of magnitude, not a percent), beside the suite's "
             "ceiling of the same size (read for `load`, copy with glibc's default malloc for "
@@ -167,6 +172,59 @@ def residency_section(r):
             + render(["impl", "repeated", "GB/s", "rotating (from memory)", "GB/s",
                       "rotating / repeated"], rows, markdown=True))
 
+
+
+def ceiling_summary(result):
+    """Markdown: median GB/s per arm, and the ratios that decide it with their round spread."""
+    lines = [f"Transparent huge pages: `{result['thp']}`; {result['threads']} threads; "
+             f"{result['rounds']} rounds, every arm once a round in rotated order.", ""]
+    for size, data in result["sizes"].items():
+        gbps, huge = data["gbps"], data["huge_pages_kb"]
+        lines += [f"**{int(size):,} float32 ({int(size) * 4 / 1e6:,.0f} MB)**", "",
+                  "| arm | median GB/s | range | huge pages (MB) |", "|---|---|---|---|"]
+        for arm, values in gbps.items():
+            where = next((k for k in huge if arm.endswith(k) or arm == k), None)
+            pages = f"{huge[where] / 1024:.0f}" if where is not None else ""
+            lines.append(f"| {arm} | {statistics.median(values):.1f} | "
+                         f"{min(values):.1f}-{max(values):.1f} | {pages} |")
+        lines += ["", "| ratio (per round) | median | range |", "|---|---|---|"]
+        for a, b in (("torch_sum numpy_huge", "torch_sum numpy_huge_again"),
+                     ("torch_sum numpy_huge", "likwid 4k"), ("torch_sum numpy_4k", "likwid 4k"),
+                     ("torch_sum numpy_huge", "likwid huge"),
+                     ("numba_parallel numpy_huge", "numba_parallel numpy_4k"),
+                     ("likwid huge", "likwid 4k")):
+            ratios = [x / y for x, y in zip(gbps[a], gbps[b])]
+            lines.append(f"| {a} / {b} | {statistics.median(ratios):.2f} | "
+                         f"{min(ratios):.2f}-{max(ratios):.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def ceiling_of(path):
+    """The newest `python -m tools check ceiling` of the result file's machine, or None."""
+    import glob
+
+    found = []
+    for name in glob.glob(os.path.join(os.path.dirname(record_of(path)), "likwid",
+                                       "ceiling-*.json")):
+        try:
+            found.append(read_json(name))
+        except ResultsError:
+            continue
+    return max(found, key=lambda d: d.get("measured_at", "")) if found else None
+
+
+def ceiling_section(ceiling):
+    """Why the suite's read ceiling sits above likwid-bench's load: the check's answer."""
+    if not ceiling:
+        return None
+    return ("`python -m tools check ceiling` (one process for the suite's kernels, likwid-bench "
+            "beside it, every arm once a round): NumPy madvises transparent huge pages for "
+            "every array of 4 MB or more, and every array the suite reads is NumPy's; "
+            "likwid-bench's malloc gets 4 KiB pages unless glibc is told to madvise "
+            "(`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, what the likwid anchor now uses). "
+            f"Measured {ceiling.get('measured_at', '?')} at commit "
+            f"{str(ceiling.get('commit', '?'))[:8]}:\n\n" + ceiling_summary(ceiling))
 
 
 def likwid_of(path, rows):

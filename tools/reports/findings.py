@@ -25,7 +25,8 @@ from ..results.atomic import write_text_atomic
 from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
 from ..results.rows import ResultsError, RowIndex
-from .bandwidth_report import bandwidth_section, likwid_of, residency_section
+from .bandwidth_report import (bandwidth_section, ceiling_of, ceiling_section, likwid_of,
+                               residency_section)
 from .claims import (claim_builtin, claim_gelu, claim_numba_loop, claim_numpy_neutral,
                      claim_sum_ranking, claim_torch_rows, verdict_word)
 from .names import ACCURACY, AXIS_SUM, GELU, SUM, startup
@@ -70,7 +71,7 @@ def accuracy_section(r):
 # Plots
 
 
-def build(rows, out_dir, rounds_dir=None, likwid=None, report_root=None):
+def build(rows, out_dir, rounds_dir=None, likwid=None, report_root=None, ceiling=None):
     """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text.
     `likwid`: the likwid-bench anchor of the same run (tools/run/likwid_anchor.py), if any.
     `report_root`: where the shared reports are (calibration, release pairs; default out_dir)."""
@@ -101,6 +102,8 @@ def build(rows, out_dir, rounds_dir=None, likwid=None, report_root=None):
                                rounds_dir or os.path.join(REPO_ROOT, "rounds"), prefix, machine)),
                            ("Every sum implementation", sum_impls_section(r)),
                            ("How close to the hardware", bandwidth_section(r, likwid)),
+                           ("Why the suite's read ceiling is above likwid-bench's",
+                            ceiling_section(ceiling)),
                            ("Cache or memory: the 10M sums", residency_section(r)),
                            ("What getting there costs", compile_section(r)),
                            ("Accuracy (relative error vs math.fsum, 10M elements)",
@@ -144,7 +147,8 @@ def main(argv=None):
     machine = RowIndex(rows).env().get("machine") or args.machine
     out = args.out or machine_report_dir(machine)
     # Stored results only: nothing is compiled or measured at report time.
-    build(rows, out, likwid=likwid_of(path, rows), report_root=os.path.join(REPO_ROOT, "report"))
+    build(rows, out, likwid=likwid_of(path, rows), report_root=os.path.join(REPO_ROOT, "report"),
+          ceiling=ceiling_of(path))
     args.out = out
     print(f"wrote {os.path.join(args.out, 'findings.md')} from {os.path.relpath(path)}")
     return 0

@@ -22,12 +22,12 @@ Writes provenance/MACHINE/likwid/ceiling-COMMIT8.json; the findings read it.
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
 import time
 
 from .. import REPO_ROOT
+from ..reports.bandwidth_report import ceiling_summary
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name, provenance_dir
 from ..results.rows import ResultsError
@@ -146,32 +146,6 @@ def _thp_mode():
         return "unknown"
 
 
-def summary(result):
-    """Markdown: median GB/s per arm, and the ratios that decide it with their round spread."""
-    lines = [f"Transparent huge pages: `{result['thp']}`; {result['threads']} threads; "
-             f"{result['rounds']} rounds, every arm once a round in rotated order.", ""]
-    for size, data in result["sizes"].items():
-        gbps, huge = data["gbps"], data["huge_pages_kb"]
-        lines += [f"**{int(size):,} float32 ({int(size) * 4 / 1e6:,.0f} MB)**", "",
-                  "| arm | median GB/s | range | huge pages (MB) |", "|---|---|---|---|"]
-        for arm, values in gbps.items():
-            where = next((k for k in huge if arm.endswith(k) or arm == k), None)
-            pages = f"{huge[where] / 1024:.0f}" if where is not None else ""
-            lines.append(f"| {arm} | {statistics.median(values):.1f} | "
-                         f"{min(values):.1f}-{max(values):.1f} | {pages} |")
-        lines += ["", "| ratio (per round) | median | range |", "|---|---|---|"]
-        for a, b in (("torch_sum numpy_huge", "torch_sum numpy_huge_again"),
-                     ("torch_sum numpy_huge", "likwid 4k"), ("torch_sum numpy_4k", "likwid 4k"),
-                     ("torch_sum numpy_huge", "likwid huge"),
-                     ("numba_parallel numpy_huge", "numba_parallel numpy_4k"),
-                     ("likwid huge", "likwid 4k")):
-            ratios = [x / y for x, y in zip(gbps[a], gbps[b])]
-            lines.append(f"| {a} / {b} | {statistics.median(ratios):.2f} | "
-                         f"{min(ratios):.2f}-{max(ratios):.2f} |")
-        lines.append("")
-    return "\n".join(lines)
-
-
 def ceiling_path(machine, commit):
     return os.path.join(provenance_dir(os.path.join(REPO_ROOT, "results"), machine), "likwid",
                         f"ceiling-{commit[:8]}.json")
@@ -198,10 +172,11 @@ def main(argv=None):
     except (RuntimeError, FileNotFoundError) as exc:  # likwid-bench missing or failing
         print(f"ceiling check: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return 2
-    result.update(machine=machine, commit=commit)
+    result.update(machine=machine, commit=commit,
+                  measured_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
     path = ceiling_path(machine, commit)
     write_json_atomic(path, result)
-    print(summary(result))
+    print(ceiling_summary(result))
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
     return 0
 
