@@ -24,6 +24,7 @@ def make_repo(root, fault):
         shutil.copytree(os.path.join(REPO, folder), os.path.join(root, folder),
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(os.path.join(REPO, "requirements.txt"), root)  # the pins
+    shutil.copy(os.path.join(REPO, "machines.json"), root)  # the machines of the workflow
     os.makedirs(os.path.join(root, "history"))  # the release lists and histories' configs
     for name in ("releases.json", "numba.asv.conf.json", "torch.asv.conf.json"):
         shutil.copy(os.path.join(REPO, "history", name), os.path.join(root, "history"))
@@ -99,6 +100,12 @@ CASES = [
     ("intact", "history narrow", ["numba", "zero", "0.67.0", "Sum.time_sum(3, x, cpu)"],
      "zero"),
     ("intact", "report", ["nope"], "unknown topic"),
+    ("intact", "check ceiling", ["--rounds", "1"], "--rounds"),
+    ("intact", "ci plan", ["--machines", "nowhere"], "nowhere"),
+    ("intact", "ci measure", ["nowhere"], "nowhere"),
+    ("intact", "ci pack", ["nowhere", "--out", "artifact"], "nowhere"),
+    ("intact", "ci merge", ["no-such-folder"], "no artifact"),
+    ("intact", "ci follow", ["--index", "no-such-file.json"], "no-such-file"),
 ]
 
 

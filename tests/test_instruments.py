@@ -3,6 +3,7 @@ cold/warm sums: each checked on inputs whose answer is known."""
 import math
 import os
 import shutil
+import subprocess
 import sys
 import types
 
@@ -107,6 +108,50 @@ def test_likwid_bench_runs_here():
     suffix = likwid_anchor.isa_suffix(likwid_anchor.cpu_flags())
     gbps = likwid_anchor.run_one("load" + suffix, "4000kB", 1, 0.1)
     assert 0.5 < gbps < 2000  # a real figure, in GB/s
+
+
+def test_likwid_runs_on_huge_pages_unless_told_otherwise(monkeypatch):
+    seen = []
+
+    def fake_run(cmd, capture_output, text, env):
+        seen.append(env.get("GLIBC_TUNABLES"))
+        return subprocess.CompletedProcess(cmd, 0, LIKWID_OUTPUT, "")
+
+    monkeypatch.setattr(likwid_anchor.subprocess, "run", fake_run)
+    assert likwid_anchor.run_one("load_avx", "4000kB", 1, 0.1) == 22.03793
+    likwid_anchor.run_one("load_avx", "4000kB", 1, 0.1, huge=False)
+    assert seen == ["glibc.malloc.hugetlb=1", None]
+
+
+def test_numpy_gives_huge_pages_where_the_kernel_allows_them():
+    from tools.run.ceiling_check import _thp_mode, numpy_array
+
+    huge, got = numpy_array(4_000_000, True)  # 16 MB
+    small, none = numpy_array(4_000_000, False)
+    assert none == 0 and small.sum() == huge.sum()  # the same values either way
+    if _thp_mode() in ("madvise", "always"):
+        assert got > 0, "NumPy's madvise got no huge page"
+
+
+def test_the_ceiling_check_reads_as_ratios_per_round():
+    from tools.reports.bandwidth_report import ceiling_section
+
+    arms = {"likwid 4k": [20.0, 25.0], "likwid huge": [30.0, 30.0],
+            "numba_parallel numpy_huge": [33.0, 33.0], "torch_sum numpy_huge": [33.0, 36.0],
+            "numba_parallel numpy_huge_again": [33.0, 33.0],
+            "torch_sum numpy_huge_again": [33.0, 30.0], "numba_parallel numpy_4k": [30.0, 30.0],
+            "torch_sum numpy_4k": [31.0, 31.0]}
+    result = {"thp": "madvise", "threads": 2, "rounds": 2, "commit": "abcdef12",
+              "measured_at": "2026-11-30T07:45:00",
+              "sizes": {"250000000": {"gbps": arms, "huge_pages_kb": {
+                  "numpy_huge": 975000, "numpy_huge_again": 975000, "numpy_4k": 0,
+                  "likwid 4k": 0, "likwid huge": 975000}}}}
+    text = ceiling_section(result)
+    # per-round ratios: 33/20 and 36/25 -> median 1.54 (1.44-1.65); A/A 33/33 and 36/30
+    assert "| torch_sum numpy_huge / likwid 4k | 1.54 | 1.44-1.65 |" in text
+    assert "| torch_sum numpy_huge / torch_sum numpy_huge_again | 1.10 | 1.00-1.20 |" in text
+    assert "| likwid huge | 30.0 | 30.0-30.0 | 952 |" in text
+    assert ceiling_section(None) is None
 
 
 @pytest.mark.parametrize("impl", ["numpy_sum", "numba_loop", "torch_tensor"])

@@ -68,23 +68,40 @@ def likwid_load(size, threads, seconds, huge):
     return value / 1000, seen
 
 
+def huge_kb_of(array):
+    """AnonHugePages (kB) of the mappings that hold `array`'s data, from /proc/self/smaps
+    (madvise splits an allocation: its 2 MiB-aligned middle becomes a mapping of its own)."""
+    start, end = array.ctypes.data, array.ctypes.data + array.nbytes
+    total, inside = 0, False
+    try:
+        with open("/proc/self/smaps") as f:
+            for line in f:
+                head = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
+                if head:
+                    inside = int(head.group(1), 16) < end and start < int(head.group(2), 16)
+                elif inside and line.startswith("AnonHugePages:"):
+                    total += int(line.split()[1])
+    except OSError:
+        pass
+    return total
+
+
 def numpy_array(size, huge):
     """A float32 array of `size` elements, every page touched, NumPy's huge-page madvise on or
-    off; (array, huge pages it got in kB)."""
+    off; (array, huge pages its mapping got in kB)."""
     import numpy as np
 
     try:
         from numpy._core.multiarray import _set_madvise_hugepage
     except ImportError:  # NumPy 1.x
         from numpy.core.multiarray import _set_madvise_hugepage
-    before = anon_huge_kb()
     previous = _set_madvise_hugepage(huge)
     try:
         x = np.empty(size, dtype=np.float32)
     finally:
         _set_madvise_hugepage(previous)
     x[:] = np.random.default_rng(0).random(size, dtype=np.float32)
-    return x, max(0, anon_huge_kb() - before)
+    return x, huge_kb_of(x)
 
 
 def suite_kernels(x):
