@@ -66,14 +66,18 @@ def test_graph_of_a_parameterized_benchmark_draws(site, tmp_path):
     assert any("/graphs/" in u for u in urls)  # it fetched the benchmark's data
 
 
-def test_releases_are_drawn_side_by_side(site, tmp_path):
-    _, html = site
+def drawn_series(html, graph, tmp_path):
+    """[{label, xs}] of what flot drew for `graph` on a probed copy of the site."""
     probed = tmp_path / "html"
     shutil.copytree(html, probed)
     with_probe(probed)
     with serve(probed) as url:
-        dom, _ = browse(url + GRAPH + "&torch=2.13.0%2Bcpu", tmp_path, "--dump-dom")
-    series = probed_series(dom)
+        dom, _ = browse(url + graph, tmp_path, "--dump-dom")
+    return probed_series(dom)
+
+
+def test_releases_are_drawn_side_by_side(site, tmp_path):
+    series = drawn_series(site[1], GRAPH + "&torch=2.13.0%2Bcpu", tmp_path)
     numba = {re.search(r"numba-([\d.]+)", s["label"]).group(1) for s in series}
     assert numba >= {"0.66.0", "0.67.0", "0.68.1"}, numba
     # every release has a bar at every implementation, each at its own x offset
@@ -184,13 +188,7 @@ NOT_A_SERIES = ("cpu_isa", "cpu_caches", "cpu_model", "dirty", "asv_runner", "ll
 
 
 def test_a_graph_draws_one_line_per_machine_and_releases(site, tmp_path):
-    _, html = site
-    probed = tmp_path / "html"
-    shutil.copytree(html, probed)
-    with_probe(probed)
-    with serve(probed) as url:
-        dom, _ = browse(url + LINE, tmp_path, "--dump-dom")
-    series = [s for s in probed_series(dom) if s["xs"]]
+    series = [s for s in drawn_series(site[1], LINE, tmp_path) if s["xs"]]
     for s in series:
         assert not any(field in s["label"] for field in NOT_A_SERIES), s["label"]
     configurations = set()

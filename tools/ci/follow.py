@@ -24,7 +24,8 @@ import urllib.request
 from packaging.version import InvalidVersion, Version
 
 from ..history.ledger import generate
-from ..history.releases import RELEASES_FILE, ReleaseListError, load_histories
+from ..history.releases import (RELEASES_FILE, ReleaseListError, has_cp311_wheel,
+                                load_histories)
 from ..results.atomic import write_json_atomic, write_text_atomic
 
 PYPI = "https://pypi.org/pypi/{}/json"
@@ -46,7 +47,7 @@ def final_releases(files_by_version):
             continue
         if version.is_prerelease or version.is_devrelease:
             continue
-        if not any("cp311" in f["filename"] and "x86_64" in f["filename"] for f in files):
+        if not has_cp311_wheel(files):
             continue
         dates = sorted(f["upload_time_iso_8601"] for f in files if f.get("upload_time_iso_8601"))
         if dates:

@@ -27,7 +27,7 @@ from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import measure_round
 from .envs import ENV_ROOT, build_env, env_python
-from .releases import ReleaseListError, load_histories
+from .releases import ReleaseListError, has_cp311_wheel, load_histories
 from .run import requests
 
 PYPI = "https://pypi.org/pypi/{}/json"
@@ -45,8 +45,7 @@ def versions_between(library, a, b, index=None):
             v = Version(text)
         except InvalidVersion:
             continue
-        wheel = any("cp311" in f["filename"] and "x86_64" in f["filename"] for f in files)
-        if lo < v < hi and wheel:
+        if lo < v < hi and has_cp311_wheel(files):
             found.append(v)
     return [str(v) for v in sorted(found)]
 

@@ -68,6 +68,12 @@ class History:
         raise ReleaseListError(f"history {self.name!r} has no release tagged {tag!r}")
 
 
+def has_cp311_wheel(files):
+    """A package index release (PyPI's JSON: its files) installs here: a CPython 3.11 x86-64
+    wheel."""
+    return any("cp311" in f["filename"] and "x86_64" in f["filename"] for f in files)
+
+
 def _version_key(version):
     return tuple(int(part) for part in version.split("."))
 
