@@ -111,50 +111,74 @@ def gbps(nbytes, seconds):
 
 
 # ---------------------------------------------------------------------------------------------
-# Warm-up: steady means several calls within a band and no longer getting faster.
+# Warm-up: steady means the level no longer moves and the allocator has settled.
 
 @dataclass
 class WarmUp:
     calls: int
     seconds: float
     steady: bool  # False: the cap was hit first, and the figure says so
+    faults_per_call: float = 0.0  # minor page faults per call in the last batches
 
 
-def steady_after(times, window=3, band=0.05, min_calls=4):
-    """Index of the call after which `times` are steady, or None: the last `window` calls lie
-    within `band` of their median and are not faster than the earlier best (a sequence still
-    speeding up, or one slow plateau before a faster one, is not steady yet)."""
-    for end in range(max(window, min_calls), len(times) + 1):
-        last = times[end - window:end]
-        mid = statistics.median(last)
-        within = max(last) - min(last) <= band * mid
-        earlier = sorted(times[:end - window])
-        # the second best: one lucky early reading must not hold the warm-up forever
-        earlier_best = earlier[min(1, len(earlier) - 1)] if earlier else float("inf")
-        if within and mid <= earlier_best * (1 + band):
+def _alike(values, tolerance=0.01):
+    return max(values) - min(values) <= tolerance * max(values)
+
+
+def steady_after(times, faults=None, window=3, band=0.10):
+    """Index of the batch after which `times` (per call, one per batch) are steady, or None.
+    Steady: the median of the last `window` batches lies within `band` of the median of the
+    `window` before it (neither still getting faster nor drifting slower), and, where `faults`
+    (minor page faults per call of each batch) are given, the last `window` batches faulted
+    alike: the allocator has settled, at no fault a call or at the same fresh pages every
+    call. Single batches may spread: a call that page-faults gigabytes varies by +-15 % for
+    good (eager GELU at 250M: 1.22M faults every call), and the old rule, all of the last
+    three batches within 10 %, never settled there; a slow plateau while the heap still grows
+    (eager GELU at 1M: 7-14k faults a batch for 9 batches, then none and 35 % faster) is
+    told apart by its faults, not by a band (report/mechanisms.md)."""
+    for end in range(2 * window, len(times) + 1):
+        last = statistics.median(times[end - window:end])
+        before = statistics.median(times[end - 2 * window:end - window])
+        settled = faults is None or _alike(faults[end - window:end])
+        if abs(last - before) <= band * before and settled:
             return end - 1
     return None
 
 
-def warm_up(run, window=3, band=0.10, min_calls=4, max_calls=30, max_seconds=20.0,
+def minor_faults():
+    """Minor page faults of this process so far (0 where the OS does not count them)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def warm_up(run, window=3, band=0.10, max_calls=None, max_seconds=20.0,
             min_batch_seconds=0.005):
-    """Call `run` until steady (`steady_after` on the per-call time of each batch), at most
-    `max_calls` batches or `max_seconds`. A batch holds enough calls to last about 5 ms, so
-    a call of a few microseconds is judged on an average, not on one clock reading."""
+    """Call `run` until steady (`steady_after` on the per-call time and page faults of each
+    batch), for at most `max_seconds` (and `max_calls` batches, if given). A batch holds
+    enough calls to last about 5 ms, so a call of a few microseconds is judged on an average,
+    not on one clock reading. No cap on batches by default: eager GELU at 1M needed 6-17
+    batches (<= 0.18 s) in six fresh processes, and a cap of 30 once stopped it first."""
     start = time.perf_counter()
     first = batch_seconds(run, 1)  # compiles, page-faults: never part of the steady window
     number = max(1, min(100_000, int(min_batch_seconds / max(first, 1e-9))))
-    times = []
-    while len(times) < max_calls and time.perf_counter() - start < max_seconds:
+    times, faults = [], []
+    while (max_calls is None or len(times) < max_calls) and \
+            time.perf_counter() - start < max_seconds:
+        before = minor_faults()
         per_call = batch_seconds(run, number)
         if per_call * number < min_batch_seconds / 2 and number < 100_000:
             number *= 4  # the first call overestimated: batches too short to judge, restart
-            times = []
+            times, faults = [], []
             continue
         times.append(per_call)
-        if steady_after(times, window, band, min_calls) is not None:
-            return WarmUp(len(times), time.perf_counter() - start, True)
-    return WarmUp(len(times), time.perf_counter() - start, False)
+        faults.append((minor_faults() - before) / number)
+        if steady_after(times, faults, window, band) is not None:
+            return WarmUp(len(times), time.perf_counter() - start, True, faults[-1])
+    return WarmUp(len(times), time.perf_counter() - start, False,
+                  faults[-1] if faults else 0.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +214,7 @@ def measure_side_by_side(entries, rounds=5):
     if QUICK:
         rounds = 1
     names = list(entries)
-    warm = {n: warm_up(entries[n][0], window=1, min_calls=1) if QUICK else warm_up(entries[n][0])
+    warm = {n: warm_up(entries[n][0], window=1) if QUICK else warm_up(entries[n][0])
             for n in names}
     numbers = {n: calls_per_batch(entries[n][0]) for n in names}
     figures = {n: [] for n in names}
