@@ -28,8 +28,10 @@ VERBS = {
                "reports from stored results: findings (default), headline, timeline, drift"),
     "check": ({"timeit": "tools.run.timeit_check", "counts": "tools.run.count_check",
                "kill": "tools.run.kill_check", "calibrate": "tools.run.calibrate",
-               "likwid": "tools.run.likwid_anchor", "ceiling": "tools.run.ceiling_check"},
-              "checks of the instruments: timeit, counts, kill, calibrate, likwid, ceiling"),
+               "likwid": "tools.run.likwid_anchor", "ceiling": "tools.run.ceiling_check",
+               "import-cost": "tools.run.import_cost"},
+              "checks of the instruments: timeit, counts, kill, calibrate, likwid, ceiling, "
+              "import-cost"),
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
     "ci": ({"plan": "tools.ci.machines", "measure": "tools.ci.steps",

@@ -34,8 +34,8 @@ def round_order(sides, case_index, round_number):
 class Worker:
     """A fresh pair_worker process in one environment."""
 
-    def __init__(self, python, inject=None):
-        env = dict(os.environ)
+    def __init__(self, python, inject=None, extra_env=None):
+        env = {**os.environ, **(extra_env or {})}
         env.pop(INJECT_VAR, None)
         env[DATA_CACHE_VAR] = DATA_CACHE
         os.makedirs(DATA_CACHE, exist_ok=True)
@@ -66,18 +66,19 @@ class Worker:
             self.proc.kill()
 
 
-def measure_round(number, pythons, cases, inject=None, progress=None):
+def measure_round(number, pythons, cases, inject=None, progress=None, envs=None):
     """One round: {"values": {side: {label: {...}}}, "benchmark_versions", "seconds"}.
 
     pythons: {side: interpreter}, in the base order that round_order rotates; cases:
-    [(label, request)]. Workers start one after the other (a torch import is ~2 s of CPU that
+    [(label, request)]; envs: {side: extra environment variables of its worker}. Workers start one after the other (a torch import is ~2 s of CPU that
     must not overlap a measurement) and all stay alive for the round."""
     t0 = time.perf_counter()
     sides = list(pythons)
     workers = {}
     try:
         for side in sides:
-            workers[side] = Worker(pythons[side], (inject or {}).get(side))
+            workers[side] = Worker(pythons[side], (inject or {}).get(side),
+                                   (envs or {}).get(side))
         rnd = {"round": number, "values": {side: {} for side in sides},
                "benchmark_versions": {side: {"code": w.code_version}
                                       for side, w in workers.items()}}

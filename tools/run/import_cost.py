@@ -1,0 +1,122 @@
+"""Does importing torch slow code that does not use it? Paired, per torch release.
+
+    python -m tools check import-cost                      # torch 2.5.1, 2.8.0, 2.15.0
+    python -m tools check import-cost --releases 2.7.1,2.8.0 --rounds 8
+
+In each torch release's kept history environment (.asv/history-envs/torch/; build them with
+`python -m tools history envs torch`), two workers per round, the histories' own protocol
+(tools/run/interleave.py: fresh processes, every case timed by both back to back, the order
+rotated): one with torch imported before anything is timed (benchmarks/__init__.py, as every
+timing process of the suite does), one without (ARRAY_OP_BENCH_PRELOAD=0). The cases use no
+torch: Python loops and NumPy sums. Each case's ratio (imported / not) is judged by the release
+verdicts' statistics, with its interval and the smallest change the rounds could detect.
+Writes report/import-cost/MACHINE.json and prints the table.
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+from benchmarks.cases import all_cases
+
+from .. import REPO_ROOT
+from ..reports.tables import render
+from ..reports.verdicts import judge, result_of_logs
+from ..results.atomic import write_json_atomic
+from ..results.config import machine_name
+from ..results.rows import ResultsError
+from .interleave import measure_round
+
+ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
+SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "1"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
+# The A/A: both workers without torch, judged the same way (what the method flags by itself).
+AA_SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "0"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
+
+
+def chosen_cases():
+    """Python loops and NumPy reductions, no torch: what the old history saw drift."""
+    def wanted(c):
+        v = c.values
+        if c.cls == "Sum":
+            return v["device"] == "cpu" and (
+                (v["impl"] == "python_loop" and v["size"] in (10_000, 1_000_000))
+                or (v["impl"] == "numpy_sum" and v["size"] in (10_000, 10_000_000)))
+        return (c.cls == "AxisSum" and v["library"] == "numpy" and v["device"] == "cpu"
+                and v["shape"] == "10000x10000" and v["layout"] == "C")
+    return [c for c in all_cases() if wanted(c)]
+
+
+def requests(cases):
+    return [(c.label, {"module": c.module, "class": c.cls, "params": list(c.params),
+                       "samples": 7, "names": {k: str(v) for k, v in c.values.items()}})
+            for c in cases]
+
+
+def measure(release, rounds, cases, sides=SIDES, say=print):
+    python = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
+    if not os.path.isfile(python):
+        raise ResultsError(f"no kept environment for torch {release} under "
+                           f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
+                           "envs torch")
+    pythons = {side: python for side in sides}
+    out = []
+    for r in range(1, rounds + 1):
+        rnd = measure_round(r, pythons, requests(cases), envs=sides)
+        out.append(rnd)
+        say(f"torch {release}: round {r}/{rounds} ({rnd['seconds']:.0f} s)")
+    return out
+
+
+def verdicts(rounds_data, cases):
+    results = []
+    for case in cases:
+        d = [math.log(r["values"]["imported"][case.label]["median"]
+                      / r["values"]["not"][case.label]["median"])
+             for r in rounds_data if case.label in r["values"]["imported"]
+             and case.label in r["values"]["not"]]
+        results.append(result_of_logs(case.label, d))
+    return judge(results)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", default="2.5.1,2.8.0,2.15.0")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    parser.add_argument("--aa", action="store_true",
+                        help="also an A/A in the first release: both workers without torch")
+    args = parser.parse_args(argv)
+    try:
+        if args.rounds < 3:
+            raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
+        cases, machine = chosen_cases(), machine_name(args.machine)
+        data, rows = {}, []
+        runs = [(release, release, SIDES) for release in args.releases.split(",")]
+        if args.aa:
+            first = runs[0][0]
+            runs.append((f"{first} A/A", first, AA_SIDES))
+        for name, release, sides in runs:
+            data[name] = measure(release, args.rounds, cases, sides)
+            for r in verdicts(data[name], cases):
+                medians = [rnd["values"]["not"][r.case]["median"] for rnd in data[name]]
+                rows.append([name, r.case, f"{np.median(medians) * 1e3:.3g} ms",
+                             f"{r.ratio:.3f}x [{r.low:.3f}, {r.high:.3f}]", f"{r.q:.2g}",
+                             r.verdict, f"±{(r.detectable - 1) * 100:.0f} %"])
+    except ResultsError as exc:
+        print(f"import cost: {exc}", file=sys.stderr)
+        return 2
+    path = os.path.join(REPO_ROOT, "report", "import-cost", f"{machine}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_json_atomic(path, {"machine": machine, "rounds": data})
+    print(render(["torch", "case (no torch in it)", "time, not imported",
+                  "imported / not [95 % CI]", "q", "verdict (slower = REGRESSION)",
+                  "detectable"], rows,
+                 markdown=True))
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
