@@ -101,6 +101,7 @@ CASES = [
      "zero"),
     ("intact", "report", ["nope"], "unknown topic"),
     ("intact", "check ceiling", ["--rounds", "1"], "--rounds"),
+    ("intact", "check import-cost", ["--rounds", "2"], "--rounds"),
     ("intact", "ci plan", ["--machines", "nowhere"], "nowhere"),
     ("intact", "ci measure", ["nowhere"], "nowhere"),
     ("intact", "ci pack", ["nowhere", "--out", "artifact"], "nowhere"),
