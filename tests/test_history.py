@@ -4,6 +4,7 @@ known steps in synthetic rounds (and the canary nothing), and a real three-relea
 history builds kept environments, interleaves its rounds, resumes, and publishes pages that
 name releases and list only confirmed steps."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -291,6 +292,7 @@ def test_history_pages_name_releases_and_list_only_confirmed_steps(three_release
     scratch, html, _ = three_releases
     index = (html / "index.html").read_text()
     assert HOME_LINK in index
+    assert "nav-li-old-harness" not in index  # measured by the pair protocol
     with open(html / "index.json") as f:
         info = json.load(f)
     revisions = [info["tags"][tag] for tag in THREE]
@@ -311,3 +313,18 @@ def test_history_pages_name_releases_and_list_only_confirmed_steps(three_release
     lefts = {tag: float(left) for left, tag in labels}
     assert set(THREE) <= set(lefts), labels
     assert lefts[THREE[0]] < lefts[THREE[1]] < lefts[THREE[2]]
+
+
+def test_histories_measured_before_the_pair_protocol_are_marked(tmp_path):
+    from tools.dashboard.history_pages import old_harness_link, old_harness_machines
+
+    for machine, data in (("old-vm", {"repeat": "(2,6,12.0)", "rounds": 3}),
+                          ("new-vm", {"sides": ["torch-2.7.1"], "rounds": []})):
+        (tmp_path / machine).mkdir()
+        (tmp_path / machine / "rounds.json").write_text(json.dumps(data))
+    (tmp_path / "broken-vm").mkdir()
+    (tmp_path / "broken-vm" / "rounds.json").write_text("{ not json")
+    assert old_harness_machines(str(tmp_path)) == ["old-vm"]
+    assert "old-vm: old harness" in old_harness_link("old-vm")
+    assert old_harness_machines(os.path.join(REPO_ROOT, "history", "results", "torch")) == [
+        "xeon-2core"]

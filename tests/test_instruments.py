@@ -124,7 +124,8 @@ def test_likwid_runs_on_huge_pages_unless_told_otherwise(monkeypatch):
 
 
 def test_numpy_gives_huge_pages_where_the_kernel_allows_them():
-    from tools.run.ceiling_check import _thp_mode, numpy_array
+    from benchmarks.placement import numpy_array
+    from tools.run.ceiling_check import _thp_mode
 
     huge, got = numpy_array(4_000_000, True)  # 16 MB
     small, none = numpy_array(4_000_000, False)

@@ -33,6 +33,26 @@ def history_link(name):
             f'{name} history</a></li>')
 
 
+def old_harness_machines(results_dir):
+    """Machines whose history was measured before the pair protocol: asv's forkserver, the
+    releases in one fixed order, one environment reinstalled per release (their rounds.json
+    has no "sides"). Their points are drawn, but no step of theirs is a verdict."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(results_dir, "*", "rounds.json"))):
+        try:
+            with open(path) as f:
+                if "sides" not in json.load(f):
+                    found.append(os.path.basename(os.path.dirname(path)))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def old_harness_link(machine):
+    return (f'<li id="nav-li-old-harness-{machine}"><a href="../../findings/mechanisms.html">'
+            f'{machine}: old harness, its steps are no verdicts</a></li>')
+
+
 def has_results(results_dir):
     for _, _, files in os.walk(results_dir):
         if any(f.endswith(".json") and f not in ("machine.json", "benchmarks.json",
@@ -91,6 +111,7 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
         os.path.join(REPO_ROOT, "report", "machines", "*", f"history-{name}.md"))}
     if reports:  # the report of the machine whose steps the Regressions page lists
         links.append(report_link(name, machine if machine in reports else min(reports)))
+    links += [old_harness_link(m) for m in old_harness_machines(results_dir)]
     _add_nav(os.path.join(conf["html_dir"], "index.html"), links)
     return True
 

@@ -71,6 +71,19 @@ def accuracy_section(r):
 # Plots
 
 
+def mechanisms_section(report_root, prefix):
+    """A pointer to report/mechanisms.md, the experiments behind the questions the numbers of
+    every machine raised; None where that report is absent (the tests' throw-away reports)."""
+    if not os.path.exists(os.path.join(report_root, "mechanisms.md")):
+        return None
+    return ("Five questions our own numbers raised are answered, each by the experiment that "
+            "decided it (command, figures, A/A spread), in "
+            f"[mechanisms]({prefix}mechanisms.md): numba 0.67.0's `np.sum` step at 10M on one "
+            "machine only, the torch 2.8.0 step of the old history, torch slowing code that "
+            "does not use it, the read ceiling above likwid-bench, and warm-up that never "
+            "settled.")
+
+
 def build(rows, out_dir, rounds_dir=None, likwid=None, report_root=None, ceiling=None):
     """Write findings.md (+ PNGs) into out_dir from `rows`; return the markdown text.
     `likwid`: the likwid-bench anchor of the same run (tools/run/likwid_anchor.py), if any.
@@ -98,6 +111,8 @@ def build(rows, out_dir, rounds_dir=None, likwid=None, report_root=None, ceiling
     up = os.path.relpath(report_root or out_dir, out_dir).replace(os.sep, "/")
     prefix = "" if up == "." else up + "/"
     for title, section in (("Release comparisons", shared),
+                           ("What our own numbers raised", mechanisms_section(
+                               report_root or out_dir, prefix)),
                            ("Code generation or not", codegen_section(
                                rounds_dir or os.path.join(REPO_ROOT, "rounds"), prefix, machine)),
                            ("Every sum implementation", sum_impls_section(r)),

@@ -15,16 +15,21 @@ the page edge). This check measures both tools both ways, in the same rounds:
   one (the A/A: same allocation, same kernel) and on one allocated with NumPy's huge-page
   madvise switched off.
 
-Each round runs every arm once, in an order rotated from round to round; the huge pages each
+The suite's figure is its best batch (as in its bandwidth tables), likwid-bench's the average
+over its run; each suite arm also keeps its median batch, so the two kinds can be set side by
+side. Each round runs every arm once, in an order rotated from round to round; the huge pages each
 array got are read from /proc/self/smaps_rollup (likwid's from its process while it runs).
 Writes provenance/MACHINE/likwid/ceiling-COMMIT8.json; the findings read it.
 """
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
+
+from benchmarks.placement import anon_huge_kb, numpy_array
 
 from .. import REPO_ROOT
 from ..reports.bandwidth_report import ceiling_summary
@@ -35,16 +40,7 @@ from .asv_config import head_commit
 from .likwid_anchor import cpu_flags, isa_suffix, parse_mbytes, working_set
 
 THP_TUNABLE = "glibc.malloc.hugetlb=1"
-
-
-def anon_huge_kb(pid="self"):
-    """AnonHugePages of a process, kB (0 where /proc does not say)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            found = re.search(r"^AnonHugePages:\s+(\d+) kB", f.read(), re.M)
-        return int(found.group(1)) if found else 0
-    except OSError:
-        return 0
+MEDIAN_BATCH = "(median batch)"
 
 
 def likwid_load(size, threads, seconds, huge):
@@ -68,42 +64,6 @@ def likwid_load(size, threads, seconds, huge):
     return value / 1000, seen
 
 
-def huge_kb_of(array):
-    """AnonHugePages (kB) of the mappings that hold `array`'s data, from /proc/self/smaps
-    (madvise splits an allocation: its 2 MiB-aligned middle becomes a mapping of its own)."""
-    start, end = array.ctypes.data, array.ctypes.data + array.nbytes
-    total, inside = 0, False
-    try:
-        with open("/proc/self/smaps") as f:
-            for line in f:
-                head = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
-                if head:
-                    inside = int(head.group(1), 16) < end and start < int(head.group(2), 16)
-                elif inside and line.startswith("AnonHugePages:"):
-                    total += int(line.split()[1])
-    except OSError:
-        pass
-    return total
-
-
-def numpy_array(size, huge):
-    """A float32 array of `size` elements, every page touched, NumPy's huge-page madvise on or
-    off; (array, huge pages its mapping got in kB)."""
-    import numpy as np
-
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage
-    except ImportError:  # NumPy 1.x
-        from numpy.core.multiarray import _set_madvise_hugepage
-    previous = _set_madvise_hugepage(huge)
-    try:
-        x = np.empty(size, dtype=np.float32)
-    finally:
-        _set_madvise_hugepage(previous)
-    x[:] = np.random.default_rng(0).random(size, dtype=np.float32)
-    return x, huge_kb_of(x)
-
-
 def suite_kernels(x):
     """{kernel: callable} of the suite's reads that set its ceiling."""
     import torch
@@ -117,10 +77,12 @@ def suite_kernels(x):
 
 
 def suite_gbps(run, nbytes):
+    """(GB/s of the best batch, GB/s of the median batch): the suite's tables take the best,
+    likwid-bench reports the average over its run, so both are kept."""
     from benchmarks.timing import measure_batches
 
     samples, _ = measure_batches(run, batches=5, min_seconds=0.05)
-    return nbytes / min(samples) / 1e9
+    return nbytes / min(samples) / 1e9, nbytes / statistics.median(samples) / 1e9
 
 
 def check(sizes, rounds, seconds, say=print):
@@ -135,6 +97,7 @@ def check(sizes, rounds, seconds, say=print):
                 runs[f"{kernel} {name}"] = (run, x.nbytes)
         arms = ["likwid 4k", "likwid huge"] + list(runs)
         figures = {arm: [] for arm in arms}
+        figures.update({f"{arm} {MEDIAN_BATCH}": [] for arm in runs})
         likwid_huge_kb = {}
         for r in range(rounds):
             order = arms[r % len(arms):] + arms[:r % len(arms)]
@@ -143,7 +106,8 @@ def check(sizes, rounds, seconds, say=print):
                     gbps, seen = likwid_load(size, threads, seconds, arm == "likwid huge")
                     likwid_huge_kb[arm] = max(likwid_huge_kb.get(arm, 0), seen)
                 else:
-                    gbps = suite_gbps(*runs[arm])
+                    gbps, typical = suite_gbps(*runs[arm])
+                    figures[f"{arm} {MEDIAN_BATCH}"].append(typical)
                 figures[arm].append(gbps)
             say(f"{size:>11,} round {r + 1}/{rounds}: " + ", ".join(
                 f"{arm} {figures[arm][-1]:.1f}" for arm in arms))

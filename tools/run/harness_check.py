@@ -1,0 +1,217 @@
+"""Is a step a release's, or one harness's? The same cases, two torch releases, three launchers.
+
+    python -m tools check harness                              # torch 2.7.1 vs 2.8.0
+    python -m tools check harness --releases 2.5.1,2.15.0 --rounds 6
+
+The old histories ran asv with its forkserver (one process imports the suite, torch with it,
+and forks one child per case); the release pairs and today's histories time in fresh worker
+processes (tools/run/pair_worker.py). A step seen under one and not the other belongs to the
+harness. Each round runs, for every release in rotated order, every launcher in rotated order:
+
+- `asv forkserver`: `asv run --launch-method forkserver` (what the main job uses),
+- `asv spawn`: `asv run --launch-method spawn` (one fresh process per case),
+- `fresh worker`: the histories' worker, one process for all cases of the round.
+
+All three use one interpreter per release: an overlay of its kept history environment
+(.asv/history-envs/torch/) with asv_runner 0.2.5 added, the suite's pin (.asv/harness-overlay/).
+Per launcher, each case's later/earlier release ratio is judged by the release verdicts'
+statistics; per release, each asv launcher is set against the fresh worker the same way.
+asv's results go to a scratch folder. Writes report/harness/MACHINE.json and prints the tables.
+"""
+import argparse
+import math
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+import numpy as np
+
+from benchmarks.cases import all_cases
+from benchmarks.common import DATA_CACHE_VAR
+
+from .. import REPO_ROOT
+from ..reports.tables import render
+from ..reports.verdicts import judge, result_of_logs
+from ..results.atomic import write_json_atomic
+from ..results.config import machine_name
+from ..results.rows import ResultsError, load_rows, result_files
+from .asv_config import head_commit, run_asv, scratch_config
+from .interleave import DATA_CACHE, measure_round, round_order
+
+ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
+OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")
+RUNNER = "0.2.5"  # asv.conf.json's pin
+LAUNCHERS = ("asv forkserver", "asv spawn", "fresh worker")
+
+
+def chosen_cases():
+    """The old history's two puzzles: torch.from_numpy(x).sum() at 1M (question 2), and code
+    that uses no torch (question 3): a Python loop and NumPy row sums."""
+    def wanted(c):
+        v = c.values
+        if c.cls == "Sum":
+            return v["device"] == "cpu" and v["size"] == 1_000_000 and v["impl"] in (
+                "torch_from_numpy", "torch_tensor", "python_loop")
+        return (c.cls == "AxisSum" and v["library"] == "numpy" and v["device"] == "cpu"
+                and v["shape"] == "10000x10000" and v["layout"] == "C" and v["axis"] == "rows")
+    return [c for c in all_cases() if wanted(c)]
+
+
+def overlay_python(release):
+    """A venv whose site-packages holds asv_runner only and reads the kept environment's
+    packages after it (a .pth line): asv can run there, and the kept environment is not
+    touched."""
+    kept = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
+    if not os.path.isfile(kept):
+        raise ResultsError(f"no kept environment for torch {release} under "
+                           f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
+                           "envs torch")
+    home = os.path.join(OVERLAY_ROOT, f"torch-{release}")
+    python = os.path.join(home, "bin", "python")
+    if os.path.isfile(os.path.join(home, "ready")):
+        return python
+    shutil.rmtree(home, ignore_errors=True)
+    base = subprocess.run([kept, "-c", "import sys; print(sys._base_executable)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([base, "-m", "venv", "--without-pip", home], check=True)
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True, check=True)
+    site = site.stdout.strip()
+    kept_site = subprocess.run([kept, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                                "['purelib'])"], capture_output=True, text=True, check=True)
+    with open(os.path.join(site, "kept.pth"), "w") as f:
+        f.write(kept_site.stdout.strip() + "\n")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                           "--target", site, f"asv_runner=={RUNNER}"],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise ResultsError(f"could not install asv_runner {RUNNER}: {done.stderr.strip()}")
+    open(os.path.join(home, "ready"), "w").close()
+    return python
+
+
+def asv_round(python, launcher, cases, scratch):
+    """{label: {"median", "samples"}} from one `asv run` of every case in `python`."""
+    config = scratch_config(scratch)
+    run_asv(["machine", "--yes"], config)
+    regex = "|".join(case.regex for case in cases)
+    run_asv(["run", "-E", f"existing:{python}", "--set-commit-hash", head_commit(),
+             "--launch-method", launcher, "--record-samples", "--bench", regex], config,
+            env={**os.environ, DATA_CACHE_VAR: DATA_CACHE})
+    results_dir = os.path.join(scratch, "results")
+    labels = {case.label for case in cases}
+    out = {row.label: {"median": row.value, "samples": list(row.samples or ())}
+           for row in load_rows(result_files(results_dir)[0], results_dir)
+           if row.label in labels and not math.isnan(row.value)}
+    shutil.rmtree(results_dir, ignore_errors=True)
+    return out
+
+
+def worker_round(number, python, cases):
+    requests = [(c.label, {"module": c.module, "class": c.cls, "params": list(c.params),
+                           "samples": 7, "names": {k: str(v) for k, v in c.values.items()}})
+                for c in cases]
+    rnd = measure_round(number, {"one": python}, requests)
+    return {label: {"median": v["median"], "samples": v["samples"]}
+            for label, v in rnd["values"]["one"].items()}
+
+
+def measure(releases, rounds, cases, say=print):
+    pythons = {r: overlay_python(r) for r in releases}
+    data = []
+    with tempfile.TemporaryDirectory(prefix="harness-") as scratch:
+        for number in range(1, rounds + 1):
+            rnd = {"round": number, "values": {r: {} for r in releases}}
+            for i, release in enumerate(round_order(releases, 0, number)):
+                for launcher in round_order(LAUNCHERS, i, number):
+                    if launcher == "fresh worker":
+                        got = worker_round(number, pythons[release], cases)
+                    else:
+                        got = asv_round(pythons[release], launcher.split()[1], cases,
+                                        os.path.join(scratch, "asv"))
+                    rnd["values"][release][launcher] = got
+            data.append(rnd)
+            say(f"harness: round {number}/{rounds} done")
+    return data
+
+
+def paired(data, case, a, b):
+    """Judge b/a of one case over the rounds; a and b are (release, launcher)."""
+    logs = []
+    for rnd in data:
+        va = rnd["values"][a[0]].get(a[1], {}).get(case.label)
+        vb = rnd["values"][b[0]].get(b[1], {}).get(case.label)
+        if va and vb:
+            logs.append(math.log(vb["median"] / va["median"]))
+    return result_of_logs(case.label, logs)
+
+
+def level(data, case, release, launcher):
+    values = [rnd["values"][release][launcher][case.label]["median"] for rnd in data
+              if case.label in rnd["values"][release].get(launcher, {})]
+    return float(np.median(values)) if values else float("nan")
+
+
+def tables(data, releases, cases):
+    """(release steps per launcher, launcher vs fresh worker per release) as table rows."""
+    first, last = releases[0], releases[-1]
+    steps = []
+    for launcher in LAUNCHERS:
+        judged = judge([paired(data, c, (first, launcher), (last, launcher)) for c in cases])
+        for case, r in zip(cases, judged):
+            steps.append([launcher, case.label, _us(level(data, case, first, launcher)),
+                          _us(level(data, case, last, launcher)),
+                          f"{r.ratio:.3f}x [{r.low:.3f}, {r.high:.3f}]", r.verdict,
+                          f"±{(r.detectable - 1) * 100:.0f} %"])
+    versus = []
+    for release in releases:
+        for launcher in LAUNCHERS[:2]:
+            judged = judge([paired(data, c, (release, "fresh worker"), (release, launcher))
+                            for c in cases])
+            for case, r in zip(cases, judged):
+                versus.append([release, launcher, case.label,
+                               f"{r.ratio:.3f}x [{r.low:.3f}, {r.high:.3f}]", r.verdict])
+    return steps, versus
+
+
+def _us(seconds):
+    return f"{seconds * 1e6:.4g} µs" if seconds < 1e-3 else f"{seconds * 1e3:.4g} ms"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--releases", default="2.7.1,2.8.0",
+                        help="two torch releases with kept history environments")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    args = parser.parse_args(argv)
+    try:
+        releases = args.releases.split(",")
+        if len(releases) != 2 or releases[0] == releases[1]:
+            raise ResultsError("--releases takes two different torch releases, e.g. 2.7.1,2.8.0")
+        if args.rounds < 3:
+            raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
+        cases, machine = chosen_cases(), machine_name(args.machine)
+        data = measure(releases, args.rounds, cases)
+    except (ResultsError, subprocess.CalledProcessError) as exc:
+        print(f"harness check: {exc}", file=sys.stderr)
+        return 2
+    steps, versus = tables(data, releases, cases)
+    path = os.path.join(REPO_ROOT, "report", "harness", f"{machine}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_json_atomic(path, {"machine": machine, "releases": releases,
+                             "python": sysconfig.get_python_version(), "rounds": data})
+    print(render(["launcher", "case", f"torch {releases[0]}", f"torch {releases[1]}",
+                  "later / earlier [95 % CI]", "verdict", "detectable"], steps, markdown=True))
+    print()
+    print(render(["torch", "launcher", "case", "launcher / fresh worker [95 % CI]", "verdict"],
+                 versus, markdown=True))
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
