@@ -40,6 +40,7 @@ from ..results.config import machine_name
 from ..results.rows import ResultsError, load_rows, result_files
 from .asv_config import head_commit, run_asv, scratch_config
 from .interleave import DATA_CACHE, measure_round, round_order
+from .overlay import overlay, pip_into
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")
@@ -61,36 +62,15 @@ def chosen_cases():
 
 
 def overlay_python(release):
-    """A venv whose site-packages holds asv_runner only and reads the kept environment's
-    packages after it (a .pth line): asv can run there, and the kept environment is not
-    touched."""
+    """A venv whose site-packages hold asv_runner only and read the kept environment's
+    packages after it: asv can run there, and the kept environment is not touched."""
     kept = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
     if not os.path.isfile(kept):
         raise ResultsError(f"no kept environment for torch {release} under "
                            f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
                            "envs torch")
-    home = os.path.join(OVERLAY_ROOT, f"torch-{release}")
-    python = os.path.join(home, "bin", "python")
-    if os.path.isfile(os.path.join(home, "ready")):
-        return python
-    shutil.rmtree(home, ignore_errors=True)
-    base = subprocess.run([kept, "-c", "import sys; print(sys._base_executable)"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    subprocess.run([base, "-m", "venv", "--without-pip", home], check=True)
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
-                           "['purelib'])"], capture_output=True, text=True, check=True)
-    site = site.stdout.strip()
-    kept_site = subprocess.run([kept, "-c", "import sysconfig; print(sysconfig.get_paths()"
-                                "['purelib'])"], capture_output=True, text=True, check=True)
-    with open(os.path.join(site, "kept.pth"), "w") as f:
-        f.write(kept_site.stdout.strip() + "\n")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                           "--target", site, f"asv_runner=={RUNNER}"],
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise ResultsError(f"could not install asv_runner {RUNNER}: {done.stderr.strip()}")
-    open(os.path.join(home, "ready"), "w").close()
-    return python
+    return overlay(os.path.join(OVERLAY_ROOT, f"torch-{release}"), kept,
+                   lambda site: pip_into(site, f"asv_runner=={RUNNER}"))
 
 
 def asv_round(python, launcher, cases, scratch):
@@ -196,7 +176,7 @@ def main(argv=None):
             raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         cases, machine = chosen_cases(), machine_name(args.machine)
         data = measure(releases, args.rounds, cases)
-    except (ResultsError, subprocess.CalledProcessError) as exc:
+    except (ResultsError, RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"harness check: {exc}", file=sys.stderr)
         return 2
     steps, versus = tables(data, releases, cases)

@@ -23,7 +23,6 @@ report/np-sum-step/MACHINE.json and prints the tables.
 import argparse
 import math
 import os
-import shutil
 import subprocess
 import sys
 
@@ -38,6 +37,7 @@ from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
 from ..results.rows import ResultsError
 from .interleave import measure_round
+from .overlay import ask, copy_into, overlay
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "numba")
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "np-sum-overlay")
@@ -53,34 +53,15 @@ def kept_python(release):
     return python
 
 
-def _ask(python, code):
-    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True,
-                          cwd=REPO_ROOT).stdout.strip()
-
-
 def swapped_python(earlier, later):
     """(python, llvmlite version) of an overlay: the earlier numba's environment read through a
     venv whose own site-packages hold only the later environment's llvmlite."""
-    donor = kept_python(later)
     home = os.path.join(OVERLAY_ROOT, f"numba-{earlier}-llvmlite-of-{later}")
-    python = os.path.join(home, "bin", "python")
-    if not os.path.isfile(os.path.join(home, "ready")):
-        shutil.rmtree(home, ignore_errors=True)
-        base = _ask(kept_python(earlier), "import sys; print(sys._base_executable)")
-        subprocess.run([base, "-m", "venv", "--without-pip", home], check=True)
-        site = _ask(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-        donor_site = _ask(donor, "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-        for entry in os.listdir(donor_site):
-            if entry == "llvmlite" or (entry.startswith("llvmlite-")
-                                       and entry.endswith(".dist-info")):
-                shutil.copytree(os.path.join(donor_site, entry), os.path.join(site, entry))
-        with open(os.path.join(site, "kept.pth"), "w") as f:
-            f.write(_ask(kept_python(earlier), "import sysconfig; print(sysconfig.get_paths()"
-                         "['purelib'])") + "\n")
-        open(os.path.join(home, "ready"), "w").close()
+    donor = kept_python(later)
+    python = overlay(home, kept_python(earlier), lambda site: copy_into(site, donor, "llvmlite"))
     try:
-        versions = _ask(python, "import llvmlite, numba; print(numba.__version__, "
-                                "llvmlite.__version__)")
+        versions = ask(python, "import llvmlite, numba; print(numba.__version__, "
+                               "llvmlite.__version__)")
     except subprocess.CalledProcessError as exc:
         raise ResultsError(f"numba {earlier} refuses the llvmlite of {later}: "
                            f"{exc.stderr.strip().splitlines()[-1]}") from exc
@@ -111,7 +92,8 @@ def per_element_instructions(python):
             "['counts']))")
     import json
 
-    counts = json.loads(_ask(python, code).splitlines()[-1])
+    counts = json.loads(subprocess.run([python, "-c", code], capture_output=True, text=True,
+                                       check=True, cwd=REPO_ROOT).stdout.splitlines()[-1])
     return counts["c"] / COUNT_SIZE
 
 

@@ -24,13 +24,13 @@ import os
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import timeit
 
 from .. import REPO_ROOT
 from ..results.rows import ResultsError, load_rows, result_files, unquote
 from .asv_config import head_commit, run_asv, scratch_config
+from .overlay import overlay, pip_into
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]
@@ -107,20 +107,7 @@ def verdict(ratios, tolerance):
 def runner_python(version):
     """An overlay environment: this environment's packages with asv_runner `version` first."""
     home = os.path.join(REPO_ROOT, ".asv", f"runner-{version}")
-    python = os.path.join(home, "bin", "python")
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", home], check=True)
-        site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
-                               "['purelib'])"], capture_output=True, text=True, check=True)
-        with open(os.path.join(site.stdout.strip(), "base.pth"), "w") as f:
-            f.write(sysconfig.get_paths()["purelib"] + "\n")  # after its own site-packages
-        done = subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
-                               "--target", site.stdout.strip(), f"asv_runner=={version}"],
-                              capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"cannot install asv_runner=={version}: "
-                               f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
-    return python
+    return overlay(home, sys.executable, lambda site: pip_into(site, f"asv_runner=={version}"))
 
 
 def installed_runner():
