@@ -223,6 +223,13 @@ def main(argv=None):
                    "that moves without its count is not code generation. Times ran at the "
                    "default threads, counts at one thread: they describe the same work for "
                    "the serial cases.", "", render(*counts, markdown=True)]
+        mechanisms = os.path.join(REPO_ROOT, "report", "mechanisms.md")
+        if any(r.verdict in ("REGRESSION", "improvement") for r in results) and \
+                os.path.exists(mechanisms):
+            link = os.path.relpath(mechanisms, os.path.dirname(os.path.abspath(args.markdown)))
+            md += ["", "## Why", "", "Where an experiment decided why a flagged step happened "
+                   "(the code, the machine, the harness), it is in "
+                   f"[mechanisms]({link.replace(os.sep, '/')})."]
         write_text_atomic(args.markdown, "\n".join(md) + "\n")
         print(f"wrote {args.markdown}")
     regressions = [r for r in results if r.verdict == "REGRESSION" and not r.control]
