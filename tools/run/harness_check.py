@@ -73,14 +73,14 @@ def overlay_python(release):
                    lambda site: pip_into(site, f"asv_runner=={RUNNER}"))
 
 
-def asv_round(python, launcher, cases, scratch):
+def asv_round(python, launcher, cases, scratch, extra_env=None):
     """{label: {"median", "samples"}} from one `asv run` of every case in `python`."""
     config = scratch_config(scratch)
     run_asv(["machine", "--yes"], config)
     regex = "|".join(case.regex for case in cases)
     run_asv(["run", "-E", f"existing:{python}", "--set-commit-hash", head_commit(),
              "--launch-method", launcher, "--record-samples", "--bench", regex], config,
-            env={**os.environ, DATA_CACHE_VAR: DATA_CACHE})
+            env={**os.environ, DATA_CACHE_VAR: DATA_CACHE, **(extra_env or {})})
     results_dir = os.path.join(scratch, "results")
     labels = {case.label for case in cases}
     out = {row.label: {"median": row.value, "samples": list(row.samples or ())}
@@ -90,16 +90,16 @@ def asv_round(python, launcher, cases, scratch):
     return out
 
 
-def worker_round(number, python, cases):
+def worker_round(number, python, cases, extra_env=None):
     requests = [(c.label, {"module": c.module, "class": c.cls, "params": list(c.params),
                            "samples": 7, "names": {k: str(v) for k, v in c.values.items()}})
                 for c in cases]
-    rnd = measure_round(number, {"one": python}, requests)
+    rnd = measure_round(number, {"one": python}, requests, envs={"one": extra_env or {}})
     return {label: {"median": v["median"], "samples": v["samples"]}
             for label, v in rnd["values"]["one"].items()}
 
 
-def measure(releases, rounds, cases, say=print):
+def measure(releases, rounds, cases, extra_env=None, say=print):
     pythons = {r: overlay_python(r) for r in releases}
     data = []
     with tempfile.TemporaryDirectory(prefix="harness-") as scratch:
@@ -108,10 +108,10 @@ def measure(releases, rounds, cases, say=print):
             for i, release in enumerate(round_order(releases, 0, number)):
                 for launcher in round_order(LAUNCHERS, i, number):
                     if launcher == "fresh worker":
-                        got = worker_round(number, pythons[release], cases)
+                        got = worker_round(number, pythons[release], cases, extra_env)
                     else:
                         got = asv_round(pythons[release], launcher.split()[1], cases,
-                                        os.path.join(scratch, "asv"))
+                                        os.path.join(scratch, "asv"), extra_env)
                     rnd["values"][release][launcher] = got
             data.append(rnd)
             say(f"harness: round {number}/{rounds} done")
@@ -166,6 +166,9 @@ def main(argv=None):
     parser.add_argument("--releases", default="2.7.1,2.8.0",
                         help="two torch releases with kept history environments")
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--threads", type=int,
+                        help="OMP_NUM_THREADS for every timing process (default: unset, torch "
+                             "takes every core); the file is then MACHINE-threads-N.json")
     parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
     args = parser.parse_args(argv)
     try:
@@ -175,12 +178,16 @@ def main(argv=None):
         if args.rounds < 3:
             raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         cases, machine = chosen_cases(), machine_name(args.machine)
-        data = measure(releases, args.rounds, cases)
+        if args.threads is not None and args.threads < 1:
+            raise ResultsError("--threads must be 1 or more")
+        threads = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else None
+        data = measure(releases, args.rounds, cases, threads)
     except (ResultsError, RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"harness check: {exc}", file=sys.stderr)
         return 2
     steps, versus = tables(data, releases, cases)
-    path = os.path.join(REPO_ROOT, "report", "harness", f"{machine}.json")
+    name = machine + (f"-threads-{args.threads}" if args.threads else "")
+    path = os.path.join(REPO_ROOT, "report", "harness", f"{name}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_json_atomic(path, {"machine": machine, "releases": releases,
                              "python": sysconfig.get_python_version(), "rounds": data})
