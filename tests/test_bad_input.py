@@ -104,6 +104,7 @@ CASES = [
     ("intact", "check import-cost", ["--rounds", "2"], "--rounds"),
     ("intact", "check harness", ["--releases", "2.7.1"], "two different"),
     ("intact", "check harness", ["--releases", "9.8,9.9"], "no kept environment"),
+    ("intact", "check harness", ["--threads", "0"], "--threads"),
     ("intact", "check np-sum-step", ["--rounds", "2"], "--rounds"),
     ("intact", "check np-sum-step", ["--releases", "9.8,9.9"], "no kept environment"),
     ("intact", "ci plan", ["--machines", "nowhere"], "nowhere"),
