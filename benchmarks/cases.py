@@ -198,7 +198,19 @@ def kernel(name):
     return predicate
 
 
-SUBSETS = {"seed": seed, "tiny": tiny}
+def gelu(case):
+    """The seed's GELU cases (eager and compiled at every size, cpu, default allocator) and
+    three controls that run no torch (numpy and numba sums, a Python loop): the torch
+    history's headline experiment at a sixth of the seed subset's cost."""
+    values = case.values
+    if case.cls == "Gelu":
+        return seed(case)
+    return (case.cls == "Sum" and values.get("device") == "cpu" and
+            (values.get("size"), values.get("impl")) in (
+                (1_000_000, "numpy_sum"), (1_000_000, "numba_loop"), (10_000, "python_loop")))
+
+
+SUBSETS = {"seed": seed, "tiny": tiny, "gelu": gelu}
 
 
 def subset(name):

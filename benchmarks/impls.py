@@ -233,7 +233,13 @@ def prepare_gelu(mode, x, device="cpu"):
         run()  # Warm up: torch.compile compiles here, never inside a timed call.
     except torch._dynamo.exc.BackendCompilerFailed as exc:
         # A missing feature (no C++ compiler for inductor, no Triton for the GPU) is a skip.
-        reason = str(exc).strip().splitlines()[0]
+        # The first line of the failure itself (inductor wraps it: "backend='inductor'
+        # raised:" says nothing), e.g. "ModuleNotFoundError: No module named 'setuptools'".
+        inner = getattr(exc, "inner_exception", None) or exc.__cause__ or exc
+        lines = [line for line in str(inner).strip().splitlines() if line.strip()]
+        reason = lines[0] if lines else type(inner).__name__
+        if type(inner).__name__ not in reason:
+            reason = f"{type(inner).__name__}: {reason}"
         raise NotImplementedError(f"torch.compile cannot compile here: {reason}") from exc
     return run
 

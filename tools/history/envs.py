@@ -5,7 +5,9 @@
 uv installs from its cache by hardlink, so eleven torch environments that share several GB of
 CUDA libraries cost those GB once on disk, and a rebuilt environment takes seconds. Each
 environment holds exactly its ledger commit's pins (the release and what the history holds
-fixed) and nothing else: the timing worker needs only the measured libraries. `installed.json`
+fixed) and what `python -m venv` puts in every environment of that Python (ensurepip's pip
+and, up to Python 3.11, setuptools: torch.compile's inductor imports setuptools, so an
+environment without it fails where a user's compiles). `installed.json`
 in the environment records what uv installed, in how many seconds, and how much the disk's used
 space grew; an environment whose record matches its pins is reused as it is.
 
@@ -63,6 +65,22 @@ def pip_config_args():
     return args
 
 
+def venv_seed():
+    """The wheels `python -m venv` installs into every new environment of this Python
+    (ensurepip's bundle: pip, and setuptools up to 3.11), as paths uv can install offline."""
+    import ensurepip
+
+    bundled = os.path.join(os.path.dirname(ensurepip.__file__), "_bundled")
+    return sorted(os.path.join(bundled, name) for name in os.listdir(bundled)
+                  if name.endswith(".whl"))
+
+
+def seed_pins():
+    """['pip==23.2.1', 'setuptools==65.5.0']: the venv seed as requirements."""
+    return [f"{name}=={version}" for name, version in
+            (os.path.basename(w).split("-")[:2] for w in venv_seed())]
+
+
 def own_bytes(env_dir):
     """(bytes on disk that only this environment holds, bytes it holds shared by hardlink with
     uv's cache and the other environments)."""
@@ -94,6 +112,7 @@ def build_env(env_dir, requirements, pip_config, say=print):
     Returns its install record (what was installed, seconds, disk growth, reused or built)."""
     record = read_record(env_dir)
     if record and record.get("requirements") == list(requirements) and \
+            record.get("seeded_as") == {"python -m venv": seed_pins()} and \
             os.path.isfile(env_python(env_dir)):
         return dict(record, reused=True)
     shutil.rmtree(env_dir, ignore_errors=True)
@@ -103,7 +122,10 @@ def build_env(env_dir, requirements, pip_config, say=print):
     for name in ("PIP_CONFIG_FILE", "UV_CONSTRAINT", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL"):
         env.pop(name, None)
     base = sys.executable if not hasattr(sys, "_base_executable") else sys._base_executable
+    # The seed first and in the same resolve: a release that requires a newer setuptools
+    # gets it, as `pip install` in a user's venv would upgrade it.
     steps = [[uv(), "venv", "--quiet", "--python", base, env_dir],
+             [uv(), "pip", "install", "--python", env_python(env_dir), *venv_seed()],
              [uv(), "pip", "install", "--python", env_python(env_dir),
               *(pip_config_args() if pip_config == "machine" else []), *requirements]]
     for cmd in steps:
@@ -116,6 +138,7 @@ def build_env(env_dir, requirements, pip_config, say=print):
     frozen = subprocess.run([uv(), "pip", "freeze", "--python", env_python(env_dir)],
                             capture_output=True, text=True, env=env).stdout.split()
     record = {"requirements": list(requirements), "pip_config": pip_config,
+              "seeded_as": {"python -m venv": seed_pins()},
               "installer": subprocess.run([uv(), "--version"], capture_output=True,
                                           text=True).stdout.strip(),
               "packages": dict(line.split("==", 1) for line in frozen if "==" in line),

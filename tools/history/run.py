@@ -37,6 +37,8 @@ from ..results.rows import ResultsError
 from ..run.asv_config import head_commit
 from ..run.interleave import measure_round
 from ..run.measure_pair import REPEAT, check_pair
+from ..run.preflight import PreflightError, refusal, skipped_everywhere, uneven
+from ..run import preflight
 from ..run.provenance import collect_from
 from . import asv_results, ledger
 from .envs import CANARY_SUFFIX, ENV_ROOT, build_all
@@ -92,7 +94,8 @@ def installed_record(side, record, versions):
 
 
 def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, scratch=None,
-                releases_file=RELEASES_FILE, machine=None, canary=None):
+                releases_file=RELEASES_FILE, machine=None, canary=None, allow_gaps=False,
+                probe_rounds=3):
     if rounds < 3:
         raise ReleaseListError("--rounds must be at least 3 (a t-interval needs them)")
     history = load_history(name, releases_file)
@@ -148,6 +151,9 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
     pythons = {side: record["python"] for side, record in records.items()}
     work = requests(cases)
     done = len(progress["measured"])
+    if not done or "preflight" not in progress:
+        run_preflight(progress, pythons, work, allow_gaps)
+        write_json_atomic(progress_path, progress)
     say(f"{name} history on {machine}: {len(history.releases)} releases + canary "
         f"{canary}, {len(cases)} cases ({subset_name}), rounds {done + 1}..{rounds}")
     start = time.monotonic()
@@ -170,9 +176,34 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
         say(f"round {number}/{rounds} in {rnd['seconds']:.0f} s; {elapsed / 60:.1f} min so "
             f"far, about {left / 60:.0f} min to go")
     write_asv_results(history, progress, results_dir, machine, benchmarks)
+    if probe_rounds and done < rounds:
+        from .probe import probe_history
+
+        probe_history(name, machine, probe_rounds, results_dir, say)
     say(f"{name} history: {rounds - done} rounds in {(time.monotonic() - start) / 60:.1f} min "
         f"(environments {progress['environments']['seconds']:.0f} s)")
     return True
+
+
+def run_preflight(progress, pythons, work, allow_gaps):
+    """Every case prepared once in every release before round 1 (tools/run/preflight.py).
+    The outcome is stored: {"skipped": {label: reason}} for a case no release can prepare
+    (no GPU), {"gaps": {label: {side: reason}}} where --allow-gaps measured around them."""
+    t0 = time.monotonic()
+
+    def line(side, outcome):
+        bad = sum(why is not None for why in outcome.values())
+        print(f"   preflight {side}: {len(outcome) - bad} prepared, {bad} not "
+              f"({time.monotonic() - t0:.0f} s)", flush=True)
+
+    say(f"preflight: every case prepared once in each of {len(pythons)} environments")
+    outcome = preflight.prepare_all(pythons, work, line)
+    gaps = uneven(outcome)
+    if gaps and not allow_gaps:
+        raise PreflightError(refusal(gaps) + "\n(--allow-gaps measures anyway, with each "
+                             "gap's reason stored and shown)")
+    progress["preflight"] = {"seconds": round(time.monotonic() - t0, 1),
+                             "skipped": skipped_everywhere(outcome), "gaps": gaps}
 
 
 def write_asv_results(history, progress, results_dir, machine, benchmarks):
@@ -216,6 +247,13 @@ def main(argv=None):
     parser.add_argument("--canary", help="the release measured twice, in two separately "
                                          "built environments (default: the newest)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
+    parser.add_argument("--probe-rounds", type=int, default=3,
+                        help="rounds of the bare probe of every confirmed step after the "
+                             "last round (default 3; 0: none)")
+    parser.add_argument("--allow-gaps", action="store_true",
+                        help="measure even where the preflight finds a case that prepares in "
+                             "some releases and not in others (each gap's reason is stored "
+                             "and shown)")
     parser.add_argument("--scratch", help="write ledger, environments and results here only")
     parser.add_argument("--releases-file", default=RELEASES_FILE)
     parser.add_argument("--machine", help="asv machine name (default: $ASV_MACHINE or host)")
@@ -229,8 +267,12 @@ def main(argv=None):
         return 2
     try:
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
-                         args.releases_file, args.machine, args.canary)
+                         args.releases_file, args.machine, args.canary, args.allow_gaps,
+                         args.probe_rounds)
     except (ReleaseListError, ResultsError, ValueError) as exc:
+        print(f"history: {exc}", file=sys.stderr)
+        return 2
+    except PreflightError as exc:
         print(f"history: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:  # uv, asv or a worker failed: its own output says why

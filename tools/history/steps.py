@@ -118,6 +118,22 @@ class HistoryData:
                     self.medians.setdefault(side, {}).setdefault(label, {})[rnd["round"]] = \
                         entry["median"]
 
+    def probe_of(self, label, before, after):
+        """The bare probe of one step ({"ratio", "low", "high", "agrees"}), or None."""
+        for step in self.progress.get("probe", {}).get("steps", []):
+            if (step["label"], step["before"], step["after"]) == (label, before, after):
+                return step.get("probe")
+        return None
+
+    def skip_reason(self, side, label):
+        """Why `side` has no value of `label` (a round's or the preflight's word), or None."""
+        for rnd in reversed(self.rounds):
+            why = rnd.get("skipped", {}).get(side, {}).get(label)
+            if why:
+                return why
+        pre = self.progress.get("preflight", {})
+        return pre.get("gaps", {}).get(label, {}).get(side) or pre.get("skipped", {}).get(label)
+
     def value(self, side):
         """{label: median over rounds of the round medians}: the point asv draws."""
         return {label: statistics.median(by_round.values())
@@ -132,20 +148,46 @@ class HistoryData:
         la, lb = self.logs(a, label, rounds), self.logs(b, label, rounds)
         return [lb[r] - la[r] for r in sorted(la) if r in lb]
 
+    def measured(self, side, label):
+        return bool(self.medians.get(side, {}).get(label))
+
+    def since(self, a, label):
+        """The release a step ending after `a` starts from for `label`: `a` itself, or across
+        a gap the nearest earlier release that measured the case (None: none did)."""
+        if a not in self.tags:
+            return a  # the canary's twin: never a gap
+        for tag in reversed(self.tags[:self.tags.index(a) + 1]):
+            if self.measured(tag, label):
+                return tag
+        return None
+
     def compare(self, a, b, rounds=None, inject=None):
         """Judged results {label: CaseResult} of B vs A and the drift report. inject: (label,
-        factor) multiplies B of that case in every round (the power checks)."""
+        factor) multiplies B of that case in every round (the power checks). Where A did not
+        measure a case that B did, B is judged against the nearest earlier release that did
+        (every pair of releases was timed in every round, so it pairs like any other), and the
+        result names the releases it spans."""
         results = []
         for label in self.labels:
-            d = np.array(self.pair_logs(a, b, label, rounds))
+            start = self.since(a, label) if self.measured(b, label) else a
+            d = np.array(self.pair_logs(start, b, label, rounds) if start else [])
             if inject and inject[0] == label:
                 d = d + math.log(inject[1])
-            results.append(result_of_logs(label, d, self.controls[label]))
+            result = result_of_logs(label, d, self.controls[label])
+            if start and start != a:
+                result.since = start
+                result.spans = tuple(self.tags[self.tags.index(start) + 1:
+                                               self.tags.index(b)])
+            results.append(result)
         judge_families(results)
         return {r.case: r for r in results}, drift(results)
 
     def level_logs(self, before, after, label):
         """Per round: mean log time of the releases `after` minus of those `before`."""
+        before = [s for s in before if self.measured(s, label)]  # a gap is no level
+        after = [s for s in after if self.measured(s, label)]
+        if not before or not after:
+            return []
         sides = {s: self.logs(s, label) for s in before + after}
         common = set.intersection(*(set(v) for v in sides.values()))
         return [np.mean([sides[s][r] for s in after]) - np.mean([sides[s][r] for s in before])
@@ -258,8 +300,13 @@ def confirmed_steps(data, steps=None):
             how = step.confirmed(label)
             if how:
                 r = step.pair[label] if how == "pair" else step.level[label]
-                out.append({"history": data.history.name, "label": label,
-                            "control": data.controls[label], "before": step.before,
+                spans = step.pair[label].spans
+                probe = data.probe_of(label, step.pair[label].since or step.before,
+                                      step.after)
+                out.append({"probe": probe,"history": data.history.name, "label": label,
+                            "control": data.controls[label],
+                            "before": step.pair[label].since or step.before,
+                            "spans": list(spans),
                             "after": step.after, "test": how, "ratio": r.ratio,
                             "low": r.low, "high": r.high, "q": r.q,
                             "detectable": step.pair[label].detectable,
@@ -365,14 +412,27 @@ def build_report(name, machine, results_dir=None):
             "process, not with its kernels.", ""]
     for title, chosen in ((f"{history.library} cases", own),
                           ("controls", [c for c in confirmed if c["control"]])):
-        rows = [[short(c["label"]), f"{version(c['before'])} → {version(c['after'])}",
+        rows = [[short(c["label"]), _step_name(c),
                  c["verdict"], _interval(c), f"{c['q']:.2g}", c["test"],
-                 f"+{(c['detectable'] - 1) * 100:.0f} %"] for c in chosen]
+                 f"+{(c['detectable'] - 1) * 100:.0f} %", probe_text(c["probe"])]
+                for c in chosen]
         out += [f"### {title}: {len(chosen)}", ""]
         if rows:
             out += md_table(["case", "step", "verdict", "ratio [95 % CI]", "q", "by",
-                             "detectable"], rows)
+                             "detectable", "bare probe"], rows)
         out += [""]
+    probed = [c for c in confirmed if c["probe"] is not None]
+    agreed = [c for c in probed if c["probe"]["agrees"]]
+    out += ["The bare probe (`python -m tools history probe "
+            f"{name}`): each confirmed step's case timed again in both releases in fresh "
+            "processes that import only numpy and the library (tools/run/bare_case.py), paired "
+            "by round. A step is a release's when the probe points the same way and its "
+            "interval overlaps; otherwise it is the harness's (\"harness only\"). "
+            f"Of {len(confirmed)} confirmed steps, {len(probed)} were probed and "
+            f"{len(agreed)} confirmed by the probe"
+            + (f"; {len(probed) - len(agreed)} are harness only." if probed else ".")
+            + (f" {len(confirmed) - len(probed)} have no bare form or were not probed yet."
+               if len(confirmed) > len(probed) else ""), ""]
     out += ["## Every step", ""]
     rows = []
     for step in steps:
@@ -399,13 +459,15 @@ def build_report(name, machine, results_dir=None):
         cells = []
         for i, tag in enumerate(data.tags):
             v = values[tag].get(label)
-            text = fmt_time(v) if v else "n/a"
-            if i and v:
+            why = None if v else data.skip_reason(tag, label)
+            text = fmt_time(v) if v else "n/a" + (f" ({_cell(why)})" if why else "")
+            if i and v and not math.isnan(steps[i - 1].pair[label].ratio):
                 r = steps[i - 1].pair[label]
                 how = steps[i - 1].confirmed(label)
                 mark = ("▲" if r.ratio > 1 else "▼") if how else "·"
                 ci = f" [{r.low:.2f}, {r.high:.2f}]" if not math.isnan(r.low) else ""
-                text += f" {mark}{r.ratio:.2f}{ci} ±{(r.detectable - 1) * 100:.0f}%"
+                since = f" since {version(r.since)}" if r.since else ""
+                text += f" {mark}{r.ratio:.2f}{ci} ±{(r.detectable - 1) * 100:.0f}%{since}"
             cells.append(text)
         rows.append([short(label) + (" (control)" if data.controls[label] else ""), *cells])
     out += md_table(["case", *[version(t) for t in data.tags]], rows) + [""]
@@ -414,6 +476,29 @@ def build_report(name, machine, results_dir=None):
                        "install", "shared on disk"], _installed_rows(data)),
             "", "## Cost of this run", "", *_cost_lines(data), ""]
     return "\n".join(out)
+
+
+def probe_text(probe):
+    """'0.98x [0.91, 1.06]: harness only' for a report cell."""
+    if probe is None:
+        return "not probed"
+    if math.isnan(probe["low"]):
+        return f"{probe['ratio']:.3f}x: too few rounds"
+    return (f"{probe['ratio']:.3f}x [{probe['low']:.3f}, {probe['high']:.3f}]: "
+            f"{'confirms' if probe['agrees'] else 'harness only'}")
+
+
+def _step_name(c):
+    """'2.8.0 → 2.11.0 (spans 2.9.1, 2.10.0)': a step across a gap names what it spans."""
+    name = f"{version(c['before'])} → {version(c['after'])}"
+    if c.get("spans"):
+        name += f" (spans {', '.join(version(t) for t in c['spans'])})"
+    return name
+
+
+def _cell(text):
+    """A reason inside a table cell: one line, no pipes."""
+    return text.splitlines()[0].replace("|", "/")[:120]
 
 
 def _interval(c):

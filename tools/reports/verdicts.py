@@ -40,6 +40,10 @@ class CaseResult:
     control: bool = False
     verdict: str = "no test"  # REGRESSION, improvement, unchanged, no test
     detectable: float = math.nan  # smallest slowdown found with POWER at this spread
+    # A history's step across a gap: the release the comparison starts from (the nearest
+    # earlier one that measured the case) and the unmeasured releases it spans.
+    since: str = None
+    spans: tuple = ()
 
     @property
     def tested(self):

@@ -20,6 +20,15 @@ from .. import REPO_ROOT
 
 # Large matrices drawn once and read by every worker (benchmarks/common.py); the same bits.
 DATA_CACHE = os.path.join(REPO_ROOT, ".asv", "data-cache")
+# Every worker starts from one malloc state, whatever ran before in it. glibc's dynamic mmap
+# threshold rises to the size of the largest mmapped block freed so far (at most 32 MB, the
+# trim threshold following at twice it), so in a worker whose earlier cases freed a 4 MB block
+# the 4 MB outputs of a 1M-element case come from the reused heap, and in another they are
+# fresh, page-faulted mappings: eager GELU at 1M read 2.2-11.4 ms in 8 bare processes (sd of
+# log 51 %). Fixed at the values the dynamic rule converges to, the same 8 read 2.1-4.1 ms
+# (22 %): report/mechanisms.md. Setting them disables the dynamic rule, for every case alike.
+ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+                 "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20)}
 
 
 def round_order(sides, case_index, round_number):
@@ -35,7 +44,7 @@ class Worker:
     """A fresh pair_worker process in one environment."""
 
     def __init__(self, python, inject=None, extra_env=None):
-        env = {**os.environ, **(extra_env or {})}
+        env = {**os.environ, **ALLOCATOR_ENV, **(extra_env or {})}
         env.pop(INJECT_VAR, None)
         env[DATA_CACHE_VAR] = DATA_CACHE
         os.makedirs(DATA_CACHE, exist_ok=True)
@@ -67,7 +76,8 @@ class Worker:
 
 
 def measure_round(number, pythons, cases, inject=None, progress=None, envs=None):
-    """One round: {"values": {side: {label: {...}}}, "benchmark_versions", "seconds"}.
+    """One round: {"values": {side: {label: {...}}}, "skipped": {side: {label: reason}},
+    "benchmark_versions", "seconds"}.
 
     pythons: {side: interpreter}, in the base order that round_order rotates; cases:
     [(label, request)]; envs: {side: extra environment variables of its worker}. Workers start one after the other (a torch import is ~2 s of CPU that
@@ -89,7 +99,11 @@ def measure_round(number, pythons, cases, inject=None, progress=None, envs=None)
                     rnd["values"][side][label] = {
                         "median": answer["median"], "samples": answer["samples"],
                         "number": answer["number"], "position": position,
-                        "first": position == 0, "params": request["names"]}
+                        "first": position == 0, "params": request["names"],
+                        "steal": answer.get("steal", 0)}
+                else:  # never a bare n/a: why this release has no value here
+                    reason = answer.get("skipped") or answer.get("error", "no answer")
+                    rnd.setdefault("skipped", {}).setdefault(side, {})[label] = reason
             if progress:
                 progress(i + 1, len(cases))
     finally:

@@ -56,22 +56,60 @@ def release_data():
     gc.collect()
 
 
+def steal_ticks():
+    """CPU time the hypervisor gave to others, in clock ticks since boot (/proc/stat's eighth
+    field); 0 where there is none. A case timed while the host took the second vCPU reads a
+    two-thread kernel's barrier waits, not the release (report/mechanisms.md)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) if len(fields) > 8 else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def first_line(exc):
+    """'ModuleNotFoundError: No module named ...': an error's type and first line of text."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def prepare(request):
+    """(the case prepared, None) or (None, the answer that says why not): asv's skip
+    (NotImplementedError) as {"skipped": reason}, anything else as {"error": first line}."""
+    module = importlib.import_module(f"benchmarks.{request['module']}")
+    bench = getattr(module, request["class"])()
+    try:
+        bench.setup(*request["params"])
+    except NotImplementedError as exc:
+        return None, {"skipped": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - the preflight reports it, release by release
+        return None, {"error": first_line(exc)}
+    return bench, None
+
+
+def answer(request):
+    """The answer to one request: {"prepared": true} for a preflight ({"prepare_only": true}),
+    else the case's batches; a case that cannot be prepared says why."""
+    bench, why = prepare(request)
+    if bench is None:
+        return why
+    if request.get("prepare_only"):
+        out = {"prepared": True}
+    else:
+        before = steal_ticks()
+        samples, number = time_case(bench.run, request["samples"])
+        out = {"samples": samples, "number": number, "median": statistics.median(samples),
+               "steal": steal_ticks() - before}
+    del bench
+    release_data()
+    return out
+
+
 def serve(stdin, stdout):
     print(json.dumps({"ready": True, "code_version": code_version()}), file=stdout, flush=True)
     for line in stdin:
-        request = json.loads(line)
-        module = importlib.import_module(f"benchmarks.{request['module']}")
-        bench = getattr(module, request["class"])()
-        try:
-            bench.setup(*request["params"])
-        except NotImplementedError as exc:  # asv's skip
-            print(json.dumps({"skipped": str(exc)}), file=stdout, flush=True)
-            continue
-        samples, number = time_case(bench.run, request["samples"])
-        del bench
-        release_data()
-        print(json.dumps({"samples": samples, "number": number,
-                          "median": statistics.median(samples)}), file=stdout, flush=True)
+        print(json.dumps(answer(json.loads(line))), file=stdout, flush=True)
 
 
 if __name__ == "__main__":  # python -m tools.run.pair_worker, from the repository root

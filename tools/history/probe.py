@@ -1,0 +1,168 @@
+"""The bare-process probe: every confirmed step timed again outside the harness.
+
+    python -m tools history probe torch            # the confirmed steps of the stored run
+    python -m tools history probe torch --rounds 4
+
+A step seen only by one harness is not a release's step. For every confirmed step of a
+history whose case has a bare form (tools/run/bare_case.py: the seed's sums, row/column sums
+and GELUs, written as a user writes them), both releases time the case in fresh processes of
+their own kept environments that import only numpy and the library (nothing of the suite,
+nothing timed before the case), by the pair protocol: in each round every release a case
+needs runs once, in an order rotated from case to case and round to round, and each step
+pairs its two releases by round (a t-interval on the log ratios, tools/reports/verdicts.py).
+The step is published as confirmed when the probe points the same way and its interval
+overlaps the harness's; otherwise the report lists it as "harness only" with both ratios.
+The outcome is stored in rounds.json under "probe".
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks.cases import from_label
+
+from .. import REPO_ROOT
+from ..reports.verdicts import result_of_logs
+from ..results.atomic import write_json_atomic
+from ..results.config import machine_name
+from ..run.interleave import ALLOCATOR_ENV, round_order
+from .paths import ROUNDS_FILE
+from .releases import ReleaseListError
+from .steps import HistoryData, confirmed_steps
+
+BARE_CASE = os.path.join(REPO_ROOT, "tools", "run", "bare_case.py")
+DEFAULT_ROUNDS = 3
+BARE_SUMS = ("numba_loop", "numba_np_sum", "numpy_sum", "torch_from_numpy", "python_loop",
+             "python_builtin")
+
+
+def bare_request(case):
+    """The bare_case.py request of a suite case, or None where it has no bare form."""
+    v = case.values
+    if v.get("device") != "cpu":
+        return None
+    if case.cls == "Sum" and v["impl"] in BARE_SUMS:
+        return {"family": "Sum", "size": int(v["size"]), "impl": v["impl"]}
+    if case.cls == "AxisSum" and v["layout"] == "C":
+        return {"family": "AxisSum", "shape": v["shape"], "axis": v["axis"],
+                "library": v["library"]}
+    if case.cls == "Gelu" and v["mode"] in ("eager", "compiled") and v["malloc"] == "default":
+        return {"family": "Gelu", "size": int(v["size"]), "mode": v["mode"]}
+    return None
+
+
+def time_bare(python, request):
+    """{"median", "samples", ...} of one fresh bare process. It runs in an empty folder, so
+    `import benchmarks` or `tools` cannot find the suite; it says what it imported."""
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = subprocess.run([python, BARE_CASE, json.dumps(request)], cwd=cwd, text=True,
+                              capture_output=True, env={**os.environ, **ALLOCATOR_ENV})
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the bare probe failed in {python}: {tail}")
+    answer = json.loads(lines[-1])
+    if answer["suite_modules"]:
+        raise RuntimeError(f"the bare probe imported the suite: {answer['suite_modules']}")
+    return answer
+
+
+def measure(needs, pythons, rounds, say=print):
+    """{label: {side: {round: median}}}: `needs` {label: [side, ...]} timed in fresh bare
+    processes, rotated per case and round."""
+    values = {label: {side: {} for side in sides} for label, sides in needs.items()}
+    for number in range(1, rounds + 1):
+        t0 = time.monotonic()
+        for i, (label, sides) in enumerate(needs.items()):
+            request = bare_request(from_label(label))
+            for side in round_order(sides, i, number):
+                values[label][side][str(number)] = time_bare(pythons[side], request)["median"]
+        say(f"probe round {number}/{rounds}: {len(needs)} cases in "
+            f"{time.monotonic() - t0:.0f} s")
+    return values
+
+
+def agreement(harness, probe):
+    """True when the probe's ratio points the harness's way and the intervals overlap."""
+    if any(math.isnan(x) for x in (probe.ratio, probe.low, probe.high)):
+        return False
+    same_way = (probe.ratio > 1) == (harness["ratio"] > 1)
+    overlap = probe.low <= harness["high"] and harness["low"] <= probe.high
+    return same_way and overlap
+
+
+def judge_steps(steps, values):
+    """[dict] of each confirmed step with its probe ratio, interval and agreement."""
+    out = []
+    for step in steps:
+        label, a, b = step["label"], step["before"], step["after"]
+        if label not in values:
+            out.append(dict(step, probe=None))
+            continue
+        va, vb = values[label][a], values[label][b]
+        d = [math.log(vb[r] / va[r]) for r in sorted(va) if r in vb]
+        r = result_of_logs(label, d)
+        out.append(dict(step, probe={"ratio": r.ratio, "low": r.low, "high": r.high,
+                                     "rounds": len(d), "agrees": agreement(step, r)}))
+    return out
+
+
+def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=print):
+    """Probe every confirmed step of the stored run; store and return the judged steps."""
+    data = HistoryData(name, machine, results_dir)
+    steps = confirmed_steps(data)
+    pythons = {side: os.path.join(REPO_ROOT, s["python"])
+               for side, s in data.progress["sides"].items()}
+    needs = {}
+    for step in steps:
+        if bare_request(from_label(step["label"])) is not None:
+            sides = needs.setdefault(step["label"], [])
+            sides += [t for t in (step["before"], step["after"]) if t not in sides]
+    for label in needs:  # release order, so the rotation is the rounds'
+        needs[label].sort(key=data.tags.index)
+    say(f"probe: {len(steps)} confirmed steps, {len(needs)} cases with a bare form, "
+        f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
+    values = measure(needs, pythons, rounds, say)
+    judged = judge_steps(steps, values)
+    data.progress["probe"] = {"rounds": rounds, "allocator": ALLOCATOR_ENV,
+                              "values": values, "steps": judged,
+                              "rounds_measured": len(data.rounds)}
+    write_json_atomic(os.path.join(data.results_dir, machine, ROUNDS_FILE), data.progress)
+    return judged
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("history", help="numba or torch")
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                        help=f"bare rounds per release and case (default {DEFAULT_ROUNDS})")
+    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    args = parser.parse_args(argv)
+    if args.rounds < 3:
+        print("history probe: --rounds must be at least 3 (a t-interval needs them)",
+              file=sys.stderr)
+        return 2
+    try:
+        judged = probe_history(args.history, args.machine or machine_name(), args.rounds,
+                               say=lambda m: print(f"== {m}", flush=True))
+    except ReleaseListError as exc:
+        print(f"history probe: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(f"history probe: {exc}", file=sys.stderr)
+        return 1
+    for s in judged:
+        p = s["probe"]
+        what = "no bare form" if p is None else (
+            f"probe {p['ratio']:.3f}x [{p['low']:.3f}, {p['high']:.3f}] "
+            f"{'agrees' if p['agrees'] else 'HARNESS ONLY'}")
+        print(f"{s['label']}: {s['before']} -> {s['after']} {s['ratio']:.3f}x; {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
