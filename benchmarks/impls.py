@@ -218,6 +218,15 @@ def prepare_gelu(mode, x, device="cpu"):
     if mode == "eager":
         func = gelu_composed
     elif mode == "compiled":
+        # Compile in this process: inductor's default starts a pool of compile workers in the
+        # background, and while that pool starts (15-20 s of CPU on a 2-core VM, after
+        # torch.compile has returned when the kernel came from the cache) it holds the core
+        # the kernel's second OpenMP thread needs: 100k elements read 8 ms instead of 0.18
+        # (report/mechanisms.md, section 6). A user's process reaches the same steady state
+        # once its pool has started and sits idle; the kernel compiled is the same.
+        import torch._inductor.config as inductor_config
+
+        inductor_config.compile_threads = 1
         # One compilation for this input's shape; dynamic=False keeps it a static-shape kernel
         # instead of recompiling as a dynamic one when a second size appears.
         func = torch.compile(gelu_composed, dynamic=False)

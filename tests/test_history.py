@@ -328,3 +328,68 @@ def test_histories_measured_before_the_pair_protocol_are_marked(tmp_path):
     assert "old-vm: old harness" in old_harness_link("old-vm")
     assert old_harness_machines(os.path.join(REPO_ROOT, "history", "results", "torch")) == [
         "xeon-2core"]
+
+
+# Hovers the first point of the last plot a few seconds after load (flot's plothover, as a
+# mouse would) and copies the tooltip's text into the DOM.
+HOVER = """<script>
+setTimeout(function () {
+  var p = plots[plots.length - 1], s = p.getData()[0], pts = s.datapoints.points;
+  var o = p.offset(), at = p.pointOffset({x: pts[0], y: pts[1]});
+  $("#main-graph").trigger("plothover", [{}, {datapoint: [pts[0], pts[1]], series: s,
+      pageX: o.left + at.left, pageY: o.top + at.top}]);
+  setTimeout(function () {
+    var pre = document.createElement("pre");
+    pre.id = "hovered";
+    pre.textContent = $(".tooltip-inner").html() || "no tooltip";
+    document.body.appendChild(pre);
+  }, 500);
+}, 9000);
+</script>
+"""
+
+
+@pytest.mark.integration
+@needs_browser
+def test_a_skip_reason_reaches_the_graph_tooltip_and_the_grid_holds_only_measured_cases(
+        three_releases, tmp_path):
+    import shutil
+
+    from tools.history import asv_results
+    from tools.history.releases import load_history
+    from tools.history.run import write_asv_results
+
+    scratch, _, args = three_releases
+    results = tmp_path / "results"
+    shutil.copytree(scratch / "results", results)
+    path = results / MACHINE / "rounds.json"
+    progress = json.loads(path.read_text())
+    label = "Sum.time_sum(100, numba_loop, cpu)"
+    reason = "torch.compile cannot compile here: ModuleNotFoundError: No module named 'x'"
+    for rnd in progress["measured"]:  # the middle release could not prepare this case
+        del rnd["values"][THREE[1]][label]
+        rnd.setdefault("skipped", {}).setdefault(THREE[1], {})[label] = reason
+    path.write_text(json.dumps(progress))
+    benchmarks = json.loads((results / "benchmarks.json").read_text())
+    benchmarks.pop("version")
+    releases = args[args.index("--releases-file") + 1]
+    write_asv_results(load_history("numba", releases), progress, str(results), MACHINE,
+                      benchmarks)
+    html = tmp_path / "html"
+    assert publish_history("numba", str(html), str(results), releases)
+    with open(html / "index.json") as f:  # the grid: only what the history measured
+        assert sorted(json.load(f)["benchmarks"]) == ["bench_sum.Sum.time_sum"]
+    assert asv_results.keep_measured(str(results)) == ["bench_sum.Sum.time_sum"]
+    with_probe(html)
+    index = html / "index.html"
+    index.write_text(index.read_text().replace("</body>", HOVER + "</body>", 1))
+    graph = ("#bench_sum.Sum.time_sum?p-size=100&p-impl=%27numba_loop%27"
+             "&p-device=%27cpu%27")
+    with serve(html) as url:
+        dom, urls = browse(url + graph, tmp_path, "--dump-dom")
+    assert_stayed_local(urls)
+    hovered = re.search(r'<pre id="hovered">(.*?)</pre>', dom, re.S).group(1)
+    assert f"n/a at {THREE[1]} on {MACHINE}" in hovered, hovered
+    assert "No module named 'x'" in hovered.replace("&#39;", "'"), hovered
+    text = build_report("numba", MACHINE, str(results))
+    assert f"n/a ({reason})" in text  # and the report says the same

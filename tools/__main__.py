@@ -31,9 +31,9 @@ VERBS = {
                "kill": "tools.run.kill_check", "calibrate": "tools.run.calibrate",
                "likwid": "tools.run.likwid_anchor", "ceiling": "tools.run.ceiling_check",
                "import-cost": "tools.run.import_cost", "harness": "tools.run.harness_check",
-               "np-sum-step": "tools.run.np_sum_step"},
+               "np-sum-step": "tools.run.np_sum_step", "gelu-level": "tools.run.gelu_level"},
               "checks of the instruments: timeit, counts, kill, calibrate, likwid, ceiling, "
-              "import-cost, harness, np-sum-step"),
+              "import-cost, harness, np-sum-step, gelu-level"),
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
     "ci": ({"plan": "tools.ci.machines", "measure": "tools.ci.steps",

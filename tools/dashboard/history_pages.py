@@ -11,6 +11,7 @@ import os
 
 from .. import REPO_ROOT
 from ..history import ledger
+from ..history.asv_results import keep_measured
 from ..history.releases import load_histories
 from ..history.paths import config_path, resolved
 from ..results.config import load_config
@@ -82,6 +83,7 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     results_dir = results_dir or resolved(config, "results_dir")
     if not has_results(results_dir):
         return False
+    keep_measured(results_dir)  # the grid: the history's cases, not the whole suite
     conf = load_config(config)
     repo = os.path.join(REPO_ROOT, ".asv", "publish-ledger")
     # asv reads commit order, dates and tags from it
@@ -101,9 +103,10 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
                            + " ".join((proc.stdout + proc.stderr).split())[-300:])
     make_offline(conf["html_dir"])
     from .release_pages import CHANGES_LINK, confirmed_by_history, name_releases, \
-        write_regressions
+        write_regressions, write_skip_reasons
 
     name_releases(conf["html_dir"])
+    write_skip_reasons(conf["html_dir"], name, results_dir)
     machine, steps = confirmed_by_history(results_dirs={name: results_dir}).get(name, (None, []))
     write_regressions(conf["html_dir"], machine, steps)  # no confirmed step: an empty page
     links = [HOME_LINK, CHANGES_LINK.format(up="../../")]

@@ -22,7 +22,7 @@ from benchmarks.cases import from_label
 
 from .. import REPO_ROOT
 from ..history.releases import ReleaseListError, load_histories
-from ..history.steps import HistoryData, confirmed_steps
+from ..history.steps import HistoryData, confirmed_steps, probe_text
 from ..results.atomic import write_atomic
 from .offline import NAV_ANCHOR, PublishError
 
@@ -66,6 +66,70 @@ def patch(path, patches):
                                "update tools/dashboard/release_pages.py")
         text = text.replace(old, new, 1)
     write_atomic(path, text)
+
+
+SKIPS_FILE = "skip_reasons.js"
+# The tooltip of a point also lists the releases of the benchmark that have no value, and why
+# (rounds.json keeps each skip's reason): a gap is never a bare "n/a".
+TOOLTIP_PATCHES = [
+    ('                            $.asv.pretty_unit(y, unit) + " @ " + commit_hash);',
+     '                            $.asv.pretty_unit(y, unit) + " @ " + commit_hash +\n'
+     '                            (window.SKIP_NOTE ? window.SKIP_NOTE(current_benchmark) '
+     ': ""));'),
+]
+SKIPS_SCRIPT = """// Why a release has no value: tools/dashboard/release_pages.py writes it from rounds.json.
+window.SKIP_REASONS = %s;
+window.SKIP_NOTE = function (benchmark) {
+    var gaps = window.SKIP_REASONS[benchmark] || [];
+    var esc = function (t) { return $("<div/>").text(t).html(); };
+    var lines = gaps.slice(0, 8).map(function (g) {
+        return "n/a at " + esc(g[0]) + " (" + esc(g[1]) + "): " + esc(g[2]);
+    });
+    if (gaps.length > 8) { lines.push("... " + (gaps.length - 8) + " more"); }
+    return lines.length ? "<br>" + lines.join("<br>") : "";
+};
+"""
+
+
+def skip_reasons(name, results_dir):
+    """{benchmark: [[release, params, reason], ...]} of every release and case of every
+    interleaved history on every machine of results_dir that has no value."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(results_dir, "*", "rounds.json"))):
+        machine = os.path.basename(os.path.dirname(path))
+        try:
+            data = HistoryData(name, machine, results_dir)
+        except ReleaseListError:
+            continue
+        for tag in data.tags:
+            for label in data.labels:
+                if data.measured(tag, label):
+                    continue
+                case = from_label(label)
+                why = data.skip_reason(tag, label) or "no reason recorded (measured before " \
+                                                         "reasons were kept)"
+                out.setdefault(case.benchmark, []).append(
+                    [f"{tag} on {machine}", ", ".join(map(str, case.params)),
+                     why.splitlines()[0][:200]])
+    return out
+
+
+def write_skip_reasons(html_dir, name, results_dir):
+    """skip_reasons.js beside the history's dashboard, loaded by its index.html, and the
+    tooltip patch that reads it."""
+    reasons = skip_reasons(name, results_dir)
+    write_atomic(os.path.join(html_dir, SKIPS_FILE),
+                 SKIPS_SCRIPT % json.dumps(reasons, sort_keys=True))
+    index = os.path.join(html_dir, "index.html")
+    with open(index, encoding="utf-8") as f:
+        text = f.read()
+    tag = f'<script type="text/javascript" src="{SKIPS_FILE}"></script>'
+    if tag not in text:
+        if "</head>" not in text:
+            raise PublishError(f"{index} has no </head> to load {SKIPS_FILE} from")
+        write_atomic(index, text.replace("</head>", tag + "\n</head>", 1))
+    patch(os.path.join(html_dir, "graphdisplay.js"), TOOLTIP_PATCHES)
+    return reasons
 
 
 def name_releases(html_dir):
@@ -113,7 +177,8 @@ def regression_entries(html_dir, machine, steps):
                         after[j], min(v[j] for v in series.values()
                                       if isinstance(v, list) and v[j] is not None),
                         [[None, rev_b, before[j], after[j]]],
-                        f"{interval(step)}, q = {step['q']:.2g} ({step['test']})"])
+                        f"{interval(step)}, q = {step['q']:.2g} ({step['test']}); bare "
+                        f"probe {probe_text(step.get('probe'))}"])
     return entries
 
 
@@ -200,12 +265,21 @@ def changes_page(main_html_dir):
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
                 f'<a href="{e(graph_link(name, s))}">{e(from_label(s["label"]).short)}</a>'
                 + (" (control)" if s["control"] else ""),
-                e(f"{s['before']} → {s['after']}"), e(s["verdict"]), e(interval(s)),
+                e(f"{s['before']} → {s['after']}" + (
+                    f" (spans {', '.join(s['spans'])})" if s.get("spans") else "")),
+                e(s["verdict"]), e(interval(s)),
                 f"{s['q']:.2g}", e(s["test"]),
-                f"+{(s['detectable'] - 1) * 100:.0f} %")) + "</tr>")
+                f"+{(s['detectable'] - 1) * 100:.0f} %", e(probe_text(s.get("probe"))))) + "</tr>")
+        probed = [s for s in steps if s.get("probe")]
+        body.append(f"<p>The bare probe (both releases timed again in fresh processes that "
+                    f"import only numpy and the library) confirmed "
+                    f"{sum(s['probe']['agrees'] for s in probed)} of {len(probed)} probed "
+                    f"steps; a step it does not confirm is the harness's, not the "
+                    f"release's.</p>")
         body.append('<table class="table table-condensed steps"><thead><tr><th>case</th>'
                     "<th>releases</th><th>verdict</th><th>ratio [95 % CI]</th><th>q</th>"
-                    "<th>confirmed by</th><th>detectable</th></tr></thead><tbody>"
+                    "<th>confirmed by</th><th>detectable</th><th>bare probe</th></tr></thead>"
+                    "<tbody>"
                     + "".join(rows) + "</tbody></table>")
     body.append("<h2 id=\"pairs\">Release pairs</h2>")
     rows = []

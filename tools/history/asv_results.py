@@ -40,6 +40,37 @@ def discover(results_dir, benchmark_dir=os.path.join(REPO_ROOT, "benchmarks")):
     return benchmarks
 
 
+def measured_labels(results_dir):
+    """Every case label any machine's rounds.json of this history holds."""
+    import glob
+
+    labels = set()
+    for path in glob.glob(os.path.join(results_dir, "*", "rounds.json")):
+        with open(path) as f:
+            data = json.load(f)
+        labels.update(data.get("cases") or [])
+        for rnd in data.get("measured") or []:
+            for values in (rnd.get("values") or {}).values():
+                labels.update(values)
+    return labels
+
+
+def keep_measured(results_dir):
+    """Cut results_dir/benchmarks.json to the benchmarks the history measures, so its
+    dashboard's grid and list hold only those (asv draws a box for every benchmark listed)."""
+    path = os.path.join(results_dir, "benchmarks.json")
+    if not os.path.isfile(path):
+        return []
+    wanted = {case.benchmark for case in map(from_label, measured_labels(results_dir))
+              if case is not None}
+    with open(path) as f:
+        listed = json.load(f)
+    kept = {name: b for name, b in listed.items() if name == "version" or name in wanted}
+    if kept != listed:
+        write_json_atomic(path, kept)
+    return sorted(name for name in kept if name != "version")
+
+
 def _stats(samples):
     q = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
     return q[0], q[2]

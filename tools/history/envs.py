@@ -95,6 +95,16 @@ def own_bytes(env_dir):
     return own, shared
 
 
+def installed_packages(env_dir):
+    """{name: version} of everything in the environment, pip and setuptools included (uv's
+    `pip freeze` leaves them out, as pip's does)."""
+    proc = subprocess.run([uv(), "pip", "list", "--format", "json", "--python",
+                           env_python(env_dir)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"uv pip list failed in {env_dir}: {proc.stderr.strip()[-500:]}")
+    return {p["name"].lower(): p["version"] for p in json.loads(proc.stdout)}
+
+
 def env_python(env_dir):
     return os.path.join(env_dir, "bin", "python")
 
@@ -114,6 +124,9 @@ def build_env(env_dir, requirements, pip_config, say=print):
     if record and record.get("requirements") == list(requirements) and \
             record.get("seeded_as") == {"python -m venv": seed_pins()} and \
             os.path.isfile(env_python(env_dir)):
+        if "pip" not in record["packages"]:  # a record written before it listed the seed
+            record["packages"] = installed_packages(env_dir)
+            write_json_atomic(os.path.join(env_dir, RECORD), record)
         return dict(record, reused=True)
     shutil.rmtree(env_dir, ignore_errors=True)
     os.makedirs(os.path.dirname(env_dir), exist_ok=True)
@@ -135,13 +148,11 @@ def build_env(env_dir, requirements, pip_config, say=print):
             raise RuntimeError(f"{' '.join(cmd[:3])} failed for {' '.join(requirements)}:\n"
                                f"{proc.stderr.strip()[-2000:]}")
     seconds = time.perf_counter() - start
-    frozen = subprocess.run([uv(), "pip", "freeze", "--python", env_python(env_dir)],
-                            capture_output=True, text=True, env=env).stdout.split()
     record = {"requirements": list(requirements), "pip_config": pip_config,
               "seeded_as": {"python -m venv": seed_pins()},
               "installer": subprocess.run([uv(), "--version"], capture_output=True,
                                           text=True).stdout.strip(),
-              "packages": dict(line.split("==", 1) for line in frozen if "==" in line),
+              "packages": installed_packages(env_dir),
               "install_seconds": round(seconds, 1),
               "own_bytes": 0, "shared_bytes": 0,
               "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

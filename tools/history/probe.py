@@ -55,12 +55,14 @@ def bare_request(case):
     return None
 
 
-def time_bare(python, request):
-    """{"median", "samples", ...} of one fresh bare process. It runs in an empty folder, so
-    `import benchmarks` or `tools` cannot find the suite; it says what it imported."""
-    with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.run([python, BARE_CASE, json.dumps(request)], cwd=cwd, text=True,
-                              capture_output=True, env={**os.environ, **ALLOCATOR_ENV})
+def time_bare(python, request, env=None, cwd=None):
+    """{"median", "samples", "faults_per_call", ...} of one fresh bare process (environment
+    `env`, default the workers' malloc state). It runs in an empty folder, so `import
+    benchmarks` or `tools` cannot find the suite; it says what it imported."""
+    with tempfile.TemporaryDirectory() as empty:
+        proc = subprocess.run([python, BARE_CASE, json.dumps(request)], cwd=cwd or empty,
+                              text=True, capture_output=True,
+                              env=env if env is not None else {**os.environ, **ALLOCATOR_ENV})
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]

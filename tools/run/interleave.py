@@ -27,8 +27,11 @@ DATA_CACHE = os.path.join(REPO_ROOT, ".asv", "data-cache")
 # fresh, page-faulted mappings: eager GELU at 1M read 2.2-11.4 ms in 8 bare processes (sd of
 # log 51 %). Fixed at the values the dynamic rule converges to, the same 8 read 2.1-4.1 ms
 # (22 %): report/mechanisms.md. Setting them disables the dynamic rule, for every case alike.
+# And inductor compiles in the process that asked (no background pool of compile workers
+# starting up beside the timed kernel: report/mechanisms.md, section 6).
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
-                 "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20)}
+                 "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20),
+                 "TORCHINDUCTOR_COMPILE_THREADS": "1"}
 
 
 def round_order(sides, case_index, round_number):

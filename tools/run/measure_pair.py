@@ -40,6 +40,7 @@ from ..results.pins import pair_pins
 from ..results.rows import ResultsError
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit, scratch_config
+from . import preflight
 from .interleave import measure_round
 
 LIBRARIES = ("numba", "torch")
@@ -247,7 +248,7 @@ def main(argv=None):
         session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
                                subset(families, args.bench, args.kernel), args.machine,
                                args.out, pypi_torch=args.pypi_torch)
-    except ResultsError as exc:
+    except (ResultsError, preflight.PreflightError) as exc:
         print(f"measure_pair: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:  # asv or pip failed: its own output says why
@@ -272,6 +273,8 @@ def measure_pair(library, release_a, release_b, rounds, selection, machine, out,
                               inject)
         print(f"== {library} {release_a} vs {release_b}: {len(cases)} cases, {rounds} "
               f"rounds, session {session.data['session']}", flush=True)
+        # nothing is timed until every case prepares in both environments, or in neither
+        preflight.check(pythons, [(label, request) for label, request, *_ in cases])
         return run_rounds(session, pythons, rounds, cases, inject)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -77,14 +77,16 @@ def first_line(exc):
 def prepare(request):
     """(the case prepared, None) or (None, the answer that says why not): asv's skip
     (NotImplementedError) as {"skipped": reason}, anything else as {"error": first line}."""
-    module = importlib.import_module(f"benchmarks.{request['module']}")
-    bench = getattr(module, request["class"])()
-    try:
+    try:  # the import too: an environment without a library the case needs says so
+        module = importlib.import_module(f"benchmarks.{request['module']}")
+        bench = getattr(module, request["class"])()
         bench.setup(*request["params"])
     except NotImplementedError as exc:
         return None, {"skipped": str(exc)}
     except Exception as exc:  # noqa: BLE001 - the preflight reports it, release by release
         return None, {"error": first_line(exc)}
+    except SystemExit as exc:  # a module that exits on import
+        return None, {"error": f"SystemExit: {exc}"}
     return bench, None
 
 

@@ -5,10 +5,14 @@ not in the others (torch.compile without setuptools, a module one environment la
 leave a silent gap in the data, and every step around it unjudged. So each environment gets
 one fresh worker that prepares every case (data, numba compilation, torch.compile; the
 worker's `prepare_only` request) and times nothing. A case skipped in every environment (no
-GPU) stays a skip; a case that prepares in some and not in others stops the run, one line per
+GPU: asv's NotImplementedError) stays a skip. A case that prepares in some environments and
+not in others, or fails with any other error anywhere, stops the run: one line per
 environment with the first line of its error.
 """
 from .interleave import Worker
+
+
+ERROR = "error: "  # a reason that is a failure, not asv's skip (NotImplementedError)
 
 
 class PreflightError(RuntimeError):
@@ -25,8 +29,12 @@ def prepare_all(pythons, cases, progress=None):
             outcome[side] = {}
             for label, request in cases:
                 answer = worker.time(dict(request, prepare_only=True))
-                outcome[side][label] = None if answer.get("prepared") else (
-                    answer.get("error") or answer.get("skipped") or "no answer")
+                if answer.get("prepared"):
+                    outcome[side][label] = None
+                elif "skipped" in answer:
+                    outcome[side][label] = answer["skipped"]
+                else:
+                    outcome[side][label] = ERROR + answer.get("error", "no answer")
         finally:
             worker.close()
         if progress:
@@ -35,19 +43,21 @@ def prepare_all(pythons, cases, progress=None):
 
 
 def uneven(outcome):
-    """{label: {side: reason}} of the cases prepared in some sides and not in others."""
+    """{label: {side: reason}} of the cases prepared in some sides and not in others, and
+    of those that failed (not skipped) anywhere."""
     labels = {label for by_label in outcome.values() for label in by_label}
     out = {}
     for label in sorted(labels):
         reasons = {side: by_label.get(label) for side, by_label in outcome.items()}
         failed = {side: why for side, why in reasons.items() if why is not None}
-        if failed and len(failed) < len(reasons):
+        if failed and (len(failed) < len(reasons) or
+                       any(why.startswith(ERROR) for why in failed.values())):
             out[label] = failed
     return out
 
 
 def skipped_everywhere(outcome):
-    """{label: reason} of the cases no side could prepare (the first side's reason)."""
+    """{label: reason} of the cases every side skipped (the first side's reason)."""
     sides = list(outcome.values())
     if not sides:
         return {}

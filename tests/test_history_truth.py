@@ -1,0 +1,124 @@
+"""Histories that tell the truth: kept environments hold what `python -m venv` + pip hold, the
+preflight refuses an environment that cannot prepare what the others can (a real tiny
+environment), a step across a gap is judged between the nearest measured releases and names
+what it spans, a skip's reason reaches the report, and the bare probe times a real tiny pair
+in processes that import nothing of the suite."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy
+import pytest
+
+from test_history import LABELS, _synthetic, tags_of
+from tools.history.envs import build_env, env_python, installed_packages, seed_pins
+from tools.history.probe import agreement, bare_request, judge_steps, measure
+from tools.history.steps import HistoryData, build_report, confirmed_steps
+from tools.reports.verdicts import CaseResult
+from tools.run import preflight
+from tools.history.run import requests
+from benchmarks.cases import from_label
+
+NUMPY = f"numpy=={numpy.__version__}"
+
+
+@pytest.fixture(scope="module")
+def numpy_only(tmp_path_factory):
+    """A real environment of numpy alone (no numba, no torch), built as the histories build
+    theirs."""
+    env_dir = str(tmp_path_factory.mktemp("envs") / "numpy-only")
+    record = build_env(env_dir, [NUMPY], "machine", say=lambda m: None)
+    return env_dir, record
+
+
+def test_a_kept_environment_holds_what_python_m_venv_and_pip_hold(numpy_only, tmp_path):
+    env_dir, record = numpy_only
+    user = tmp_path / "user"
+    subprocess.run([sys.executable, "-m", "venv", str(user)], check=True)
+    subprocess.run([str(user / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", NUMPY], check=True)
+    listed = subprocess.run([str(user / "bin" / "python"), "-m", "pip", "list", "--format",
+                             "json", "--disable-pip-version-check"], capture_output=True,
+                            text=True, check=True).stdout
+    users = {p["name"].lower(): p["version"] for p in json.loads(listed)}
+    ours = installed_packages(env_dir)
+    assert set(ours) == set(users), (ours, users)  # pip and setuptools included
+    assert all(ours[name] == users[name] for name in ours)
+    assert {"pip", "setuptools"} <= set(record["packages"])  # the record says so
+    assert record["seeded_as"] == {"python -m venv": seed_pins()}
+
+
+def test_the_preflight_refuses_an_environment_that_lacks_a_module_the_others_have(numpy_only):
+    env_dir, _ = numpy_only
+    cases = requests([from_label(label) for label in LABELS[:1]])  # numba_loop: needs numba
+    pythons = {"full": sys.executable, "numpy-only": env_python(env_dir)}
+    with pytest.raises(preflight.PreflightError) as info:
+        preflight.check(pythons, cases)
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("1 case(s) prepare in some environments and not in others")
+    assert len(lines) == 2 and lines[1].startswith("  numpy-only: error: ModuleNotFoundError:")
+    assert "numba" in lines[1] and "Traceback" not in str(info.value)
+
+
+def test_a_skip_everywhere_is_no_refusal():
+    cuda = [c for c in map(from_label, ["Sum.time_sum(100, numpy_sum, cuda)"])]
+    outcome = preflight.check({"a": sys.executable, "b": sys.executable}, requests(cuda))
+    skipped = preflight.skipped_everywhere(outcome)
+    assert list(skipped) == [cuda[0].label] and not skipped[cuda[0].label].startswith("error")
+    assert preflight.uneven(outcome) == {}
+
+
+def _with_gap(tmp_path, label, gap, reason):
+    """A synthetic history whose `label` has no value at the releases `gap`, with a reason."""
+    data, tags = _synthetic(tmp_path, {(label, tags_of(3)): 1.4})
+    path = os.path.join(data.results_dir, "box", "rounds.json")
+    with open(path) as f:
+        progress = json.load(f)
+    for rnd in progress["measured"]:
+        for tag in gap:
+            del rnd["values"][tag][label]
+            rnd.setdefault("skipped", {}).setdefault(tag, {})[label] = reason
+    with open(path, "w") as f:
+        json.dump(progress, f)
+    return HistoryData("numba", "box", str(tmp_path)), tags
+
+
+def test_a_step_across_a_gap_is_judged_and_names_what_it_spans(tmp_path):
+    reason = "torch.compile cannot compile here: ModuleNotFoundError: No module named 'x'"
+    gap = [tags_of(1), tags_of(2)]
+    data, tags = _with_gap(tmp_path, LABELS[0], gap, reason)
+    found = [c for c in confirmed_steps(data) if c["label"] == LABELS[0]]
+    assert [(c["before"], c["after"], c["spans"], c["verdict"]) for c in found] == \
+        [(tags_of(0), tags_of(3), gap, "REGRESSION")]
+    assert 1.35 < found[0]["ratio"] < 1.45
+    text = build_report("numba", "box", str(tmp_path))
+    assert f"spans {gap[0].split('-')[1]}, {gap[1].split('-')[1]}" in text
+    assert f"n/a ({reason})" in text  # the gap's reason, in the time table
+    assert data.skip_reason(gap[0], LABELS[0]) == reason
+
+
+def test_the_bare_probe_times_a_real_tiny_pair_outside_the_suite(numpy_only):
+    env_dir, _ = numpy_only
+    label = "Sum.time_sum(10000, numpy_sum, cpu)"
+    assert bare_request(from_label(label)) == {"family": "Sum", "size": 10000,
+                                               "impl": "numpy_sum"}
+    pythons = {"A": sys.executable, "B": env_python(env_dir)}
+    values = measure({label: ["A", "B"]}, pythons, 3, say=lambda m: None)
+    assert all(len(values[label][side]) == 3 for side in "AB")
+    assert all(1e-7 < v < 1e-2 for side in "AB" for v in values[label][side].values())
+    step = {"label": label, "before": "A", "after": "B", "ratio": 1.0, "low": 0.5, "high": 2.0}
+    (judged,) = judge_steps([step], values)
+    probe = judged["probe"]
+    assert probe["rounds"] == 3 and 0.5 < probe["ratio"] < 2.0
+    assert probe["low"] <= probe["ratio"] <= probe["high"]
+
+
+def test_agreement_needs_the_same_direction_and_overlapping_intervals():
+    harness = {"ratio": 1.5, "low": 1.3, "high": 1.7}
+    assert agreement(harness, CaseResult("c", 3, ratio=1.4, low=1.2, high=1.6))
+    assert not agreement(harness, CaseResult("c", 3, ratio=1.0, low=0.95, high=1.05))
+    assert not agreement(harness, CaseResult("c", 3, ratio=0.9, low=0.8, high=1.35))
+    assert not agreement(harness, CaseResult("c", 3, ratio=1.4))  # no interval: no verdict
+    assert math.isnan(CaseResult("c", 0).ratio)

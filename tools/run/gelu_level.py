@@ -1,0 +1,119 @@
+"""What chooses the compiled GELU's level? One variable at a time, each arm paired with the
+plain bare process by round.
+
+    python -m tools check gelu-level                     # torch 2.13.0, 1M elements, 4 rounds
+    python -m tools check gelu-level --release 2.11.0 --rounds 6 --mode eager
+
+Every timing is one fresh bare process (tools/run/bare_case.py: numpy and torch imported,
+nothing of the suite, nothing timed before the case) in the torch history's kept environment
+of the release. The arms change one thing each:
+
+- `plain`: as a user runs it (the shared inductor cache in its default folder);
+- `fresh cache`: TORCHINDUCTOR_CACHE_DIR a new empty folder (first compile, not a cached load);
+- `compile threads 1`: TORCHINDUCTOR_COMPILE_THREADS=1 (no pool of compile workers);
+- `one thread`: OMP_NUM_THREADS=1 (the kernel's `#pragma omp parallel` on one thread);
+- `busy neighbour`: a Python busy loop runs on the other core while the case is timed;
+- `fixed malloc`: glibc's mmap and trim thresholds fixed (as the workers' ALLOCATOR_ENV).
+
+In every round the arms run in an order rotated from round to round; each arm's round is
+paired with the plain arm's of the same round (log ratio, t-interval: the release verdicts'
+statistics). Writes report/gelu-level/MACHINE-RELEASE-MODE.json (MACHINE: $ASV_MACHINE or the
+host's name) and prints the table.
+"""
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from .. import REPO_ROOT
+from ..reports.tables import render
+from ..reports.verdicts import result_of_logs
+from ..results.atomic import write_json_atomic
+from ..results.config import machine_name
+from .interleave import ALLOCATOR_ENV, round_order
+
+ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
+ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},
+        "compile threads 1": {"TORCHINDUCTOR_COMPILE_THREADS": "1"},
+        "one thread": {"OMP_NUM_THREADS": "1"}, "busy neighbour": {},
+        "fixed malloc": {k: v for k, v in ALLOCATOR_ENV.items() if k.startswith("MALLOC")}}
+BUSY = "while True: pass"
+
+
+def run_arm(python, arm, request):
+    """(median seconds, faults per call) of one fresh bare process under `arm`."""
+    from ..history.probe import time_bare
+
+    env = dict(os.environ)
+    for var in ("TORCHINDUCTOR_CACHE_DIR", "TORCHINDUCTOR_COMPILE_THREADS", "OMP_NUM_THREADS",
+                *ALLOCATOR_ENV):
+        env.pop(var, None)
+    with tempfile.TemporaryDirectory() as cwd:
+        for var, value in ARMS[arm].items():
+            env[var] = value if value is not None else os.path.join(cwd, "inductor-cache")
+        busy = subprocess.Popen([sys.executable, "-c", BUSY]) if arm == "busy neighbour" \
+            else None
+        try:
+            answer = time_bare(python, request, env, cwd)
+        finally:
+            if busy:
+                busy.kill()
+                busy.wait()
+    return answer["median"], answer["faults_per_call"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--release", default="2.13.0", help="torch release (default 2.13.0)")
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--mode", default="compiled", choices=("compiled", "eager"))
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--arms", default=",".join(ARMS),
+                        help="comma-separated, 'plain' always included (default: all)")
+    args = parser.parse_args(argv)
+    arms = ["plain"] + [a for a in args.arms.split(",") if a and a != "plain"]
+    unknown = [a for a in arms if a not in ARMS]
+    python = os.path.join(ENV_ROOT, f"torch-{args.release}", "bin", "python")
+    if unknown or args.rounds < 3 or not os.path.isfile(python):
+        why = (f"unknown arm(s) {', '.join(unknown)}: choose from {', '.join(ARMS)}" if unknown
+               else "--rounds must be at least 3" if args.rounds < 3 else
+               f"no kept environment of torch {args.release}: python -m tools history envs "
+               "torch")
+        print(f"check gelu-level: {why}", file=sys.stderr)
+        return 2
+    request = {"family": "Gelu", "size": args.size, "mode": args.mode}
+    values = {arm: {} for arm in arms}
+    faults = {arm: [] for arm in arms}
+    for number in range(1, args.rounds + 1):
+        for arm in round_order(arms, 0, number):
+            values[arm][number], f = run_arm(python, arm, request)
+            faults[arm].append(f)
+        print(f"round {number}/{args.rounds}: " + ", ".join(
+            f"{a} {values[a][number] * 1e3:.3f} ms" for a in arms), flush=True)
+    rows, out = [], {}
+    for arm in arms:
+        d = [math.log(values[arm][r] / values["plain"][r]) for r in values["plain"]]
+        res = result_of_logs(arm, d)
+        ms = [v * 1e3 for v in values[arm].values()]
+        out[arm] = {"ms": ms, "faults_per_call": faults[arm], "ratio": res.ratio,
+                    "low": res.low, "high": res.high, "p": res.p}
+        rows.append([arm, f"{statistics.median(ms):.3f}", f"{min(ms):.3f}-{max(ms):.3f}",
+                     f"{statistics.median(faults[arm]):.0f}",
+                     "1" if arm == "plain" else f"{res.ratio:.2f} [{res.low:.2f}, {res.high:.2f}]"])
+    table = render(["arm", "median ms", "range ms", "faults/call", "vs plain [95 % CI]"],
+                   rows, True)
+    print(table)
+    path = os.path.join(REPO_ROOT, "report", "gelu-level",
+                        f"{machine_name()}-{args.release}-{args.mode}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_json_atomic(path, {"release": args.release, "size": args.size, "mode": args.mode,
+                             "rounds": args.rounds, "arms": out})
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
