@@ -144,6 +144,7 @@ def test_what_changed_between_releases_lists_every_confirmed_step(site, tmp_path
     confirmed step of each history (the same ratio, interval and q as the report computes),
     each linking its graph, and one row per release pair."""
     from tools.dashboard.release_pages import confirmed_by_history, interval, pair_steps
+    from tools.history.steps import probe_text
 
     url, html = site
     with open(os.path.join(html, "index.html")) as f:
@@ -154,8 +155,10 @@ def test_what_changed_between_releases_lists_every_confirmed_step(site, tmp_path
     expected = [s for _, (_, steps) in sorted(confirmed_by_history().items()) for s in steps]
     assert len(rows) == len(expected)
     for row, step in zip(rows, expected):
-        assert row[1] == f"{step['before']} → {step['after']}"
+        spans = f" (spans {', '.join(step['spans'])})" if step.get("spans") else ""
+        assert row[1] == f"{step['before']} → {step['after']}{spans}"
         assert row[3] == interval(step) and row[4] == f"{step['q']:.2g}"
+        assert row[7] == probe_text(step.get("probe"))  # the bare probe beside every step
     links = re.findall(r'<a href="(history/[^"]+)">', dom)
     assert len(links) == len(expected)
     assert all("commits=" in link for link in links)
@@ -168,14 +171,15 @@ def test_history_regressions_page_lists_exactly_the_confirmed_steps(site, tmp_pa
     else (asv's own step detection is not shown), release names instead of ledger hashes, and
     each row's paired ratio with its interval and q."""
     from tools.dashboard.release_pages import confirmed_by_history, interval
+    from tools.history.steps import probe_text
 
     url, _ = site
     _, steps = confirmed_by_history().get(name, (None, []))
     dom, _ = browse(url + f"history/{name}/#regressions", tmp_path, "--dump-dom")
     assert ">Releases<" in dom and "Paired ratio" in dom
     shown = re.findall(r'<td class="paired">([^<]*)</td>', dom)
-    assert sorted(shown) == sorted(f"{interval(s)}, q = {s['q']:.2g} ({s['test']})"
-                                   for s in steps)
+    assert sorted(shown) == sorted(f"{interval(s)}, q = {s['q']:.2g} ({s['test']}); bare "
+                                   f"probe {probe_text(s.get('probe'))}" for s in steps)
     for s in steps:
         assert s["after"] in dom  # the release, not a hash
 

@@ -15,12 +15,9 @@ overlaps the harness's; otherwise the report lists it as "harness only" with bot
 The outcome is stored in rounds.json under "probe".
 """
 import argparse
-import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 from benchmarks.cases import from_label
@@ -29,12 +26,11 @@ from .. import REPO_ROOT
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
-from ..run.interleave import ALLOCATOR_ENV, round_order
+from ..run.interleave import ALLOCATOR_ENV, round_order, time_bare
 from .paths import ROUNDS_FILE
 from .releases import ReleaseListError
 from .steps import HistoryData, confirmed_steps
 
-BARE_CASE = os.path.join(REPO_ROOT, "tools", "run", "bare_case.py")
 DEFAULT_ROUNDS = 3
 BARE_SUMS = ("numba_loop", "numba_np_sum", "numpy_sum", "torch_from_numpy", "python_loop",
              "python_builtin")
@@ -53,24 +49,6 @@ def bare_request(case):
     if case.cls == "Gelu" and v["mode"] in ("eager", "compiled") and v["malloc"] == "default":
         return {"family": "Gelu", "size": int(v["size"]), "mode": v["mode"]}
     return None
-
-
-def time_bare(python, request, env=None, cwd=None):
-    """{"median", "samples", "faults_per_call", ...} of one fresh bare process (environment
-    `env`, default the workers' malloc state). It runs in an empty folder, so `import
-    benchmarks` or `tools` cannot find the suite; it says what it imported."""
-    with tempfile.TemporaryDirectory() as empty:
-        proc = subprocess.run([python, BARE_CASE, json.dumps(request)], cwd=cwd or empty,
-                              text=True, capture_output=True,
-                              env=env if env is not None else {**os.environ, **ALLOCATOR_ENV})
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"the bare probe failed in {python}: {tail}")
-    answer = json.loads(lines[-1])
-    if answer["suite_modules"]:
-        raise RuntimeError(f"the bare probe imported the suite: {answer['suite_modules']}")
-    return answer
 
 
 def measure(needs, pythons, rounds, say=print):

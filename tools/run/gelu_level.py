@@ -33,7 +33,7 @@ from ..reports.tables import render
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
-from .interleave import ALLOCATOR_ENV, round_order
+from .interleave import ALLOCATOR_ENV, round_order, time_bare
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},
@@ -45,8 +45,6 @@ BUSY = "while True: pass"
 
 def run_arm(python, arm, request):
     """(median seconds, faults per call) of one fresh bare process under `arm`."""
-    from ..history.probe import time_bare
-
     env = dict(os.environ)
     for var in ("TORCHINDUCTOR_CACHE_DIR", "TORCHINDUCTOR_COMPILE_THREADS", "OMP_NUM_THREADS",
                 *ALLOCATOR_ENV):

@@ -11,6 +11,7 @@ each environment had, and the caller saves after every round.
 import json
 import os
 import subprocess
+import tempfile
 import time
 
 from benchmarks.common import DATA_CACHE_VAR
@@ -114,3 +115,24 @@ def measure_round(number, pythons, cases, inject=None, progress=None, envs=None)
             worker.close()
     rnd["seconds"] = round(time.perf_counter() - t0, 1)
     return rnd
+
+
+BARE_CASE = os.path.join(REPO_ROOT, "tools", "run", "bare_case.py")
+
+
+def time_bare(python, request, env=None, cwd=None):
+    """{"median", "samples", "faults_per_call", ...} of one fresh bare process (environment
+    `env`, default the workers' malloc state). It runs in an empty folder, so `import
+    benchmarks` or `tools` cannot find the suite; it says what it imported."""
+    with tempfile.TemporaryDirectory() as empty:
+        proc = subprocess.run([python, BARE_CASE, json.dumps(request)], cwd=cwd or empty,
+                              text=True, capture_output=True,
+                              env=env if env is not None else {**os.environ, **ALLOCATOR_ENV})
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the bare probe failed in {python}: {tail}")
+    answer = json.loads(lines[-1])
+    if answer["suite_modules"]:
+        raise RuntimeError(f"the bare probe imported the suite: {answer['suite_modules']}")
+    return answer
