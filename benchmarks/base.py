@@ -24,7 +24,7 @@ def case_name(cls, params):
 def _prepared(cls, params):
     # Once per process: data, compilation and warm-up stay outside every timed call.
     run = cls.prepare(*params)
-    # Only `tools.run.calibrate` sets this variable: a known slowdown for its sensitivity
+    # Only `checks.calibration` sets this variable: a known slowdown for its sensitivity
     # runs. No other command sets it, so no stored result ever has extra work in it.
     if os.environ.get(INJECT_VAR):
         fraction = json.loads(os.environ[INJECT_VAR]).get(case_name(cls, params))

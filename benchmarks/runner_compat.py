@@ -5,7 +5,7 @@ one call per sample whenever a benchmark has a setup hook: sub-microsecond sums 
 1.6-1.9x slow. The suite's `setup` hooks only look up a callable prepared once per process
 (base.py), so no timed call depends on fresh set-up state, and the runner's own opt-out for
 that case (`_setup_isolates_timed_calls`, which its timeraw benchmarks use) can be switched
-off. Measured with it off (`tools.run.timeit_check --runner 0.3.2`, 5 paired rounds), the
+off. Measured with it off (`checks.timeit_agreement --runner 0.3.2`, 5 paired rounds), the
 ~250 ns calls still read 7-13 % above an independent timeit (0.2.5: within 5 %), for a reason
 not found: so by default every timed case skips with REFUSAL, and ARRAY_OP_BENCH_RUNNER_03=1
 runs under 0.3.x with the switch off, accepting that residual.

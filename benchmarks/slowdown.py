@@ -8,7 +8,7 @@ call, measured against the wrapped call in this process:
 - a faster one runs the operation itself once more every 1/rate calls (the same data
   processed again), which asv's batches of many calls average exactly; a spin that short
   would be all clock-reading overhead.
-Used only when `tools.run.calibrate` sets INJECT_VAR; never in a normal run.
+Used only when `checks.calibration` sets INJECT_VAR; never in a normal run.
 """
 import statistics
 import time

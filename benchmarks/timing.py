@@ -1,6 +1,6 @@
 """The one timer of the project's own measurements (release pairs, the calibration's injected
 work, the bandwidth tables): batches of calls, sized like timeit's autorange. asv times the
-suite itself; the timeit check (tools/run/timeit_check.py) deliberately uses the standard
+suite itself; the timeit check (checks/timeit_agreement.py) deliberately uses the standard
 library's timeit instead, as the independent reference it checks asv against."""
 import time
 

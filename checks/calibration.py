@@ -26,16 +26,16 @@ import zlib
 import numpy as np
 from scipy import stats
 
-from .. import REPO_ROOT
-from ..reports.compare_releases import compare
-from ..reports.tables import render
-from ..reports.verdicts import FDR, GATE, judge
-from ..results.config import machine_name
-from ..results.pins import pins
-from ..results.rows import ResultsError
-from ..results.atomic import write_text_atomic
-from ..results.sessions import Session, load_session
-from .measure_pair import FAMILIES, measure_pair, select_cases, subset
+from tools import REPO_ROOT
+from tools.reports.compare_releases import compare
+from tools.reports.tables import render
+from tools.reports.verdicts import FDR, GATE, judge
+from tools.results.config import machine_name
+from tools.results.pins import pins
+from tools.results.rows import ResultsError
+from tools.results.atomic import write_text_atomic
+from tools.results.sessions import Session, load_session
+from tools.run.measure_pair import FAMILIES, measure_pair, select_cases, subset
 
 TREATMENTS = (0.0, 0.05, 0.10)
 LIBRARY, RELEASE = "numba", pins()["numba"]  # the pinned numba against itself

@@ -18,10 +18,10 @@ import time
 
 from benchmarks.instructions import ISA, count_cases, family_cases
 
-from .. import REPO_ROOT
-from ..reports.tables import render
-from ..reports.verdicts import COUNT_GATE
-from ..results.atomic import write_text_atomic
+from tools import REPO_ROOT
+from tools.reports.tables import render
+from tools.reports.verdicts import COUNT_GATE
+from tools.results.atomic import write_text_atomic
 
 INJECTED = 0.02
 INJECT_CASES = ("Sum(10000, numba_loop)", "Sum(10000, numpy_sum)", "Sum(10000, torch_tensor)",

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from .. import REPO_ROOT
+from tools import REPO_ROOT
 
 # Two phases: each start has a few seconds of set-up (machine, provenance) before them, so
 # random kills land in every part of the job, several of them after a phase completed.

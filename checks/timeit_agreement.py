@@ -27,10 +27,10 @@ import sys
 import tempfile
 import timeit
 
-from .. import REPO_ROOT
-from ..results.rows import ResultsError, load_rows, result_files, unquote
-from .asv_config import head_commit, run_asv, scratch_config
-from .overlay import overlay, pip_into
+from tools import REPO_ROOT
+from tools.results.rows import ResultsError, load_rows, result_files, unquote
+from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.run.overlay import overlay, pip_into
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]
@@ -144,7 +144,7 @@ def main(argv=None):
         # The suite refuses 0.3.x unless told to accept its residual (runner_compat.py): the
         # check measures the runner as a user who accepted it would get it.
         env = {**os.environ, "ARRAY_OP_BENCH_RUNNER_03": "1"}
-        return subprocess.run([python, "-m", "tools.run.timeit_check", *rest],
+        return subprocess.run([python, "-m", "checks.timeit_agreement", *rest],
                               cwd=REPO_ROOT, env=env).returncode
 
     print(f"asv_runner {installed_runner()}; {args.rounds} rounds of asv then timeit",

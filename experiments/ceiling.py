@@ -31,13 +31,13 @@ import time
 
 from benchmarks.placement import anon_huge_kb, numpy_array
 
-from .. import REPO_ROOT
-from ..reports.bandwidth_report import ceiling_summary
-from ..results.atomic import write_json_atomic
-from ..results.config import machine_name, provenance_dir
-from ..results.rows import ResultsError
-from .asv_config import head_commit
-from .likwid_anchor import cpu_flags, isa_suffix, parse_mbytes, working_set
+from tools import REPO_ROOT
+from tools.reports.bandwidth_report import ceiling_summary
+from tools.results.atomic import write_json_atomic
+from tools.results.config import machine_name, provenance_dir
+from tools.results.rows import ResultsError
+from tools.run.asv_config import head_commit
+from tools.run.likwid_anchor import cpu_flags, isa_suffix, parse_mbytes, working_set
 
 THP_TUNABLE = "glibc.malloc.hugetlb=1"
 MEDIAN_BATCH = "(median batch)"

@@ -28,12 +28,12 @@ import subprocess
 import sys
 import tempfile
 
-from .. import REPO_ROOT
-from ..reports.tables import render
-from ..reports.verdicts import result_of_logs
-from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
-from .interleave import ALLOCATOR_ENV, round_order, time_bare
+from tools import REPO_ROOT
+from tools.reports.tables import render
+from tools.reports.verdicts import result_of_logs
+from tools.results.atomic import write_json_atomic
+from tools.results.config import machine_name
+from tools.run.interleave import ALLOCATOR_ENV, round_order, time_bare
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},

@@ -32,15 +32,15 @@ import numpy as np
 from benchmarks.cases import all_cases
 from benchmarks.common import DATA_CACHE_VAR
 
-from .. import REPO_ROOT
-from ..reports.tables import render
-from ..reports.verdicts import judge, result_of_logs
-from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
-from ..results.rows import ResultsError, load_rows, result_files
-from .asv_config import head_commit, run_asv, scratch_config
-from .interleave import DATA_CACHE, measure_round, round_order
-from .overlay import overlay, pip_into
+from tools import REPO_ROOT
+from tools.reports.tables import render
+from tools.reports.verdicts import judge, result_of_logs
+from tools.results.atomic import write_json_atomic
+from tools.results.config import machine_name
+from tools.results.rows import ResultsError, load_rows, result_files
+from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.run.interleave import DATA_CACHE, measure_round, round_order
+from tools.run.overlay import overlay, pip_into
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")

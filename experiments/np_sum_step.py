@@ -30,14 +30,14 @@ import numpy as np
 
 from benchmarks.placement import NpSumPlacement
 
-from .. import REPO_ROOT
-from ..reports.tables import render
-from ..reports.verdicts import judge, result_of_logs
-from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
-from ..results.rows import ResultsError
-from .interleave import measure_round
-from .overlay import ask, copy_into, overlay
+from tools import REPO_ROOT
+from tools.reports.tables import render
+from tools.reports.verdicts import judge, result_of_logs
+from tools.results.atomic import write_json_atomic
+from tools.results.config import machine_name
+from tools.results.rows import ResultsError
+from tools.run.interleave import measure_round
+from tools.run.overlay import ask, copy_into, overlay
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "numba")
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "np-sum-overlay")

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from benchmarks import runner_compat
-from tools.run import likwid_anchor, timeit_check
+from checks import timeit_agreement as timeit_check
+from tools.run import likwid_anchor
 
 
 def fake_runner(monkeypatch, version, with_switch):
@@ -125,7 +126,7 @@ def test_likwid_runs_on_huge_pages_unless_told_otherwise(monkeypatch):
 
 def test_numpy_gives_huge_pages_where_the_kernel_allows_them():
     from benchmarks.placement import numpy_array
-    from tools.run.ceiling_check import _thp_mode
+    from experiments.ceiling import _thp_mode
 
     huge, got = numpy_array(4_000_000, True)  # 16 MB
     small, none = numpy_array(4_000_000, False)

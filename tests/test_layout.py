@@ -134,7 +134,7 @@ def test_seed_figures_name_registered_implementations():
 # The import graph of benchmarks/ and tools/, every import (also those inside functions).
 
 def _modules():
-    for top in ("benchmarks", "tools"):
+    for top in ("benchmarks", "tools", "checks", "experiments"):
         for folder, _, names in os.walk(os.path.join(REPO_ROOT, top)):
             for name in names:
                 if name.endswith(".py"):
@@ -221,6 +221,22 @@ def test_the_dashboard_imports_no_runner_and_benchmarks_no_tools():
             assert not any(t.startswith("tools") for t in targets), module
 
 
+def test_checks_and_experiments_use_the_engine_never_the_other_way():
+    """checks/ (the instruments) and experiments/ (report/mechanisms.md) stand on tools/;
+    nothing in tools/ or benchmarks/ imports them, and a check never needs an experiment."""
+    graph = import_graph()
+    apart = [m for m in graph if m.split(".")[0] in ("checks", "experiments")]
+    assert len(apart) >= 9
+    for module, targets in graph.items():
+        top = module.split(".")[0]
+        if top in ("tools", "benchmarks"):
+            assert not {t.split(".")[0] for t in targets} & {"checks", "experiments"}, module
+        if top == "checks":
+            assert not any(t.startswith("experiments") for t in targets), module
+    assert all(any(t.split(".")[0] == "tools" for t in graph[m]) for m in apart
+               if m not in ("checks", "experiments"))
+
+
 def test_every_pin_is_requirements_txt():
     """asv.conf.json and history/releases.json are JSON and cannot read requirements.txt:
     what they hold of the pinned versions must be what it pins."""
@@ -246,7 +262,8 @@ def test_the_results_tree_holds_asv_files_only():
     folders = 0
     for folder, subfolders, files in os.walk(results):
         if folder == results:
-            assert set(files) <= {"benchmarks.json"}, files
+            # asv reads *.json only: a README beside the machine folders is not a result
+            assert set(files) <= {"benchmarks.json", "README.md"}, files
             continue
         folders += 1
         assert "machine.json" in files and not subfolders, folder

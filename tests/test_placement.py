@@ -1,6 +1,6 @@
 """Arrays placed on purpose (benchmarks/placement.py) and the two checks that separate a
-release's step from placement or from a harness (tools/run/np_sum_step.py,
-tools/run/harness_check.py): their arrays are where they say, np.sum over them is right, and
+release's step from placement or from a harness (experiments/np_sum_step.py,
+experiments/harness.py): their arrays are where they say, np.sum over them is right, and
 their tables flag a step only where the fake rounds put one."""
 import numpy as np
 import pytest
@@ -52,7 +52,7 @@ def test_np_sum_over_a_placed_array_matches_float64(pages):
 
 def _fake_np_sum_rounds(sides, slower, factor=1.4, rounds=6):
     """Rounds of measure_round's shape: `slower` side 1.4x slower at the 10M arms only."""
-    from tools.run.np_sum_step import requests
+    from experiments.np_sum_step import requests
 
     rng = np.random.default_rng(1)
     data = []
@@ -68,7 +68,7 @@ def _fake_np_sum_rounds(sides, slower, factor=1.4, rounds=6):
 
 
 def test_np_sum_step_flags_the_arms_with_a_step_only():
-    from tools.run.np_sum_step import judged
+    from experiments.np_sum_step import judged
 
     data = _fake_np_sum_rounds(["0.66.0", "0.67.0"], "0.67.0")
     verdicts = {r.case: r.verdict for r in judged(data, "0.66.0", "0.67.0")}
@@ -78,7 +78,7 @@ def test_np_sum_step_flags_the_arms_with_a_step_only():
 
 
 def test_harness_tables_put_a_step_under_the_launcher_that_has_it():
-    from tools.run.harness_check import LAUNCHERS, chosen_cases, tables
+    from experiments.harness import LAUNCHERS, chosen_cases, tables
 
     cases = chosen_cases()
     rng = np.random.default_rng(2)

@@ -27,13 +27,14 @@ VERBS = {
     "report": ({"findings": "tools.reports.findings", "headline": "tools.reports.headline",
                 "timeline": "tools.reports.release_timeline", "drift": "tools.reports.run_drift"},
                "reports from stored results: findings (default), headline, timeline, drift"),
-    "check": ({"timeit": "tools.run.timeit_check", "counts": "tools.run.count_check",
-               "kill": "tools.run.kill_check", "calibrate": "tools.run.calibrate",
-               "likwid": "tools.run.likwid_anchor", "ceiling": "tools.run.ceiling_check",
-               "import-cost": "tools.run.import_cost", "harness": "tools.run.harness_check",
-               "np-sum-step": "tools.run.np_sum_step", "gelu-level": "tools.run.gelu_level"},
-              "checks of the instruments: timeit, counts, kill, calibrate, likwid, ceiling, "
-              "import-cost, harness, np-sum-step, gelu-level"),
+    "check": ({"timeit": "checks.timeit_agreement", "counts": "checks.counts",
+               "kill": "checks.kill_safety", "calibrate": "checks.calibration",
+               "likwid": "tools.run.likwid_anchor", "ceiling": "experiments.ceiling",
+               "import-cost": "experiments.import_cost", "harness": "experiments.harness",
+               "np-sum-step": "experiments.np_sum_step", "gelu-level": "experiments.gelu_level"},
+              "the instruments (checks/): timeit, counts, kill, calibrate, likwid; the "
+              "experiments of report/mechanisms.md (experiments/): ceiling, import-cost, "
+              "harness, np-sum-step, gelu-level"),
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
     "ci": ({"plan": "tools.ci.machines", "measure": "tools.ci.steps",

@@ -16,10 +16,10 @@ import re
 import sys
 
 from .. import REPO_ROOT
+from ..results.releases import COMPARED_LIBRARIES
 from ..results.rows import ResultsError, read_json
 
 MACHINES_FILE = os.path.join(REPO_ROOT, "machines.json")
-LIBRARIES = ("numba", "torch")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a folder name under results/
 DEFAULTS = {"main": True, "histories": [], "history_rounds": 5, "pairs": [], "pair_rounds": 8,
             "pair_options": [], "bench": None}
@@ -53,9 +53,9 @@ def load_machines(path=MACHINES_FILE):
         for pair in machine["pairs"]:
             check_pair(pair, f"{where} ({name})")
         for history in machine["histories"]:
-            if history not in LIBRARIES:
+            if history not in COMPARED_LIBRARIES:
                 raise ResultsError(f"{where} ({name}): unknown history {history!r}: "
-                                   f"choose from {', '.join(LIBRARIES)}")
+                                   f"choose from {', '.join(COMPARED_LIBRARIES)}")
         if not machine["main"] and not machine["histories"] and not machine["pairs"]:
             raise ResultsError(f"{where} ({name}) runs nothing: set main, histories or pairs")
         out.append(machine)
@@ -65,9 +65,9 @@ def load_machines(path=MACHINES_FILE):
 def check_pair(pair, where):
     if not (isinstance(pair, list) and len(pair) == 3 and all(isinstance(x, str) for x in pair)):
         raise ResultsError(f"{where}: a pair is [library, A, B], not {pair!r}")
-    if pair[0] not in LIBRARIES:
+    if pair[0] not in COMPARED_LIBRARIES:
         raise ResultsError(f"{where}: unknown library {pair[0]!r} in a pair: "
-                           f"choose from {', '.join(LIBRARIES)}")
+                           f"choose from {', '.join(COMPARED_LIBRARIES)}")
     return tuple(pair)
 
 

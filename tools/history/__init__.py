@@ -1,1 +1,1 @@
-"""Release histories: numba's and torch's releases on asv's commit axis (history/README.md)."""
+"""Release histories: numba's and torch's releases on asv's commit axis (docs/releases.md)."""

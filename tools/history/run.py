@@ -48,7 +48,7 @@ from .subset import SUBSET_NAMES
 
 FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per release)
 # What fits the time budget on 2 cores (numba's history: 5 rounds in 45.6 min, torch's: 4 in
-# 52 min); the reports measure what it detects and extrapolate what more rounds would (README).
+# 52 min); the reports measure what it detects and extrapolate what more rounds would (docs/releases.md).
 DEFAULT_ROUNDS = 5
 
 

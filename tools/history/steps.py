@@ -341,7 +341,7 @@ def _cost_lines(data):
             f"{len(data.labels)} cases took {total / 60:.1f} min (a round "
             f"{min(per) / 60:.1f}-{max(per) / 60:.1f} min); nothing was installed during the "
             f"rounds. Finding or building the environments took {envs.get('seconds', 0):.0f} s "
-            "in this run (first builds and their downloads: see the README)."]
+            "in this run (first builds and their downloads: see docs/releases.md)."]
 
 
 def power_lines(data, steps=None):

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from ..results.rows import ResultsError, load_rows
-from ..results.releases import LIBRARIES, describe_context, load_run_files, releases_of
+from ..results.releases import MATRIX_LIBRARIES, describe_context, load_run_files, releases_of
 from .tables import fmt_time, render
 
 MAX_LINES = 12
@@ -97,7 +97,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("library", help=f"one of {', '.join(LIBRARIES)}")
+    parser.add_argument("library", help=f"one of {', '.join(MATRIX_LIBRARIES)}")
     parser.add_argument("benchmark", help="e.g. Sum.time_sum or bench_sum.Sum.time_sum")
     parser.add_argument("--where", action="append", default=[], metavar="NAME=VALUE",
                         help="pin a parameter (repeatable)")
@@ -107,9 +107,9 @@ def main(argv=None):
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args(argv)
     try:
-        if args.library not in LIBRARIES:
+        if args.library not in MATRIX_LIBRARIES:
             raise ResultsError(f"unknown library {args.library!r}: choose one of "
-                               f"{', '.join(LIBRARIES)}")
+                               f"{', '.join(MATRIX_LIBRARIES)}")
         where = parse_where(args.where)
         runs = load_run_files(args.results, args.machine)
         groups = {}

@@ -20,7 +20,7 @@ from scipy import stats
 
 CONFIDENCE = 0.95
 FDR = 0.05
-GATE = 1.03  # smallest ratio (either way) that is flagged; see the README's calibration
+GATE = 1.03  # smallest ratio (either way) that is flagged; see docs/releases.md, calibration
 # Instruction counts repeat exactly in fresh processes (report/instructions.md): a count ratio
 # beyond 0.1 % either way is a change of the code that ran.
 COUNT_GATE = 1.001

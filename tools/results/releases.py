@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from .config import record_of
 from .rows import ResultsError, load_rows, read_json, result_files
 
-LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
+MATRIX_LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
+# The libraries whose releases are compared (pairs, histories, the machines file).
+COMPARED_LIBRARIES = ("numba", "torch")
 
 
 def public_version(version):
@@ -46,13 +48,13 @@ def load_run_files(results_dir, machine=None):
     runs = []
     for path in result_files(results_dir, machine):
         params = recorded_params(path)
-        if not all(lib in params for lib in LIBRARIES):
+        if not all(lib in params for lib in MATRIX_LIBRARIES):
             continue  # an existing-env run that was never stamped: versions unknown
         runs.append(RunFile(
             path=path,
             machine=params.get("machine", "?"),
-            versions=tuple((lib, public_version(params[lib])) for lib in LIBRARIES),
-            builds=tuple((lib, params[lib]) for lib in LIBRARIES),
+            versions=tuple((lib, public_version(params[lib])) for lib in MATRIX_LIBRARIES),
+            builds=tuple((lib, params[lib]) for lib in MATRIX_LIBRARIES),
             runner=params.get("asv_runner", "?"),
         ))
     if not runs:
@@ -113,12 +115,12 @@ def add_selection_args(parser):
     """--results, --machine and one --<library> VERSION per library: which run to read."""
     parser.add_argument("--results", default="results", help="asv results folder")
     parser.add_argument("--machine", help="machine name (default: newest results)")
-    for lib in LIBRARIES:
+    for lib in MATRIX_LIBRARIES:
         parser.add_argument(f"--{lib}", metavar="VERSION", help=f"only results of this {lib}")
 
 
 def selected_rows(args):
     """(path, rows) of the newest result file that the selection arguments allow."""
-    wanted = {lib: getattr(args, lib) for lib in LIBRARIES if getattr(args, lib)}
+    wanted = {lib: getattr(args, lib) for lib in MATRIX_LIBRARIES if getattr(args, lib)}
     path = newest_result_file(args.results, args.machine, wanted)
     return path, load_rows(path, args.results)

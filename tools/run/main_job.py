@@ -193,12 +193,12 @@ def record_provenance(python, path, dirty):
 
 def stamp_from_record(result, record):
     """Copy the run-time record into the result file's params (atomically)."""
-    from .provenance import LIBRARIES
+    from .provenance import RECORDED_PACKAGES
 
     data = read_json(result)
     data["params"].update({k: v for k, v in record.items() if k != "recorded_at"})
     data["python"] = record["python"]
-    data["requirements"].update({lib: record[lib] for lib in LIBRARIES if lib in record})
+    data["requirements"].update({lib: record[lib] for lib in RECORDED_PACKAGES if lib in record})
     write_json_atomic(result, data)
 
 

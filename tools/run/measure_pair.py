@@ -37,13 +37,13 @@ from .. import REPO_ROOT
 from ..reports.verdicts import GATE
 from ..results.config import machine_name
 from ..results.pins import pair_pins
+from ..results.releases import COMPARED_LIBRARIES
 from ..results.rows import ResultsError
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit, scratch_config
 from . import preflight
 from .interleave import measure_round
 
-LIBRARIES = ("numba", "torch")
 # What must be identical in both environments, besides the library under test.
 MUST_AGREE = ("numpy", "numba", "llvmlite", "torch", "asv_runner", "python_version")
 
@@ -209,7 +209,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("library", help=f"one of {', '.join(LIBRARIES)}")
+    parser.add_argument("library", help=f"one of {', '.join(COMPARED_LIBRARIES)}")
     parser.add_argument("release_a", help="the reference release, e.g. 0.67.0")
     parser.add_argument("release_b", help="the release compared with it (same: an A/A run)")
     parser.add_argument("--rounds", type=int, default=16,
@@ -227,9 +227,9 @@ def main(argv=None):
                              ".asv/env-pypi-torch: the same flavour for every torch release")
     args = parser.parse_args(argv)
     try:
-        if args.library not in LIBRARIES:
+        if args.library not in COMPARED_LIBRARIES:
             raise ResultsError(f"unknown library {args.library!r}: choose one of "
-                               f"{', '.join(LIBRARIES)}")
+                               f"{', '.join(COMPARED_LIBRARIES)}")
         if args.rounds < 3:
             raise ResultsError("--rounds must be at least 3 (a t-interval needs them)")
         families = args.families.split(",")

@@ -25,7 +25,7 @@ from benchmarks.common import usable_cores
 from .. import REPO_ROOT
 from ..results.hardware import cpu_isa, cpu_model
 
-LIBRARIES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
+RECORDED_PACKAGES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
 
 
 def _nvidia_driver():
@@ -54,7 +54,7 @@ def collect():
         except PackageNotFoundError:  # a history's environment holds no asv_runner
             return "none"
 
-    info = {lib: installed(lib) for lib in LIBRARIES}
+    info = {lib: installed(lib) for lib in RECORDED_PACKAGES}
     # asv records an existing environment's python as its executable's path; the version says
     # more and does not depend on where the checkout lives.
     info["python"] = "{}.{}".format(*sys.version_info[:2])
@@ -130,7 +130,7 @@ def stamp(path, info):
     data = read_json(path)
     data["params"].update(info)
     data["python"] = info["python"]
-    data["requirements"].update({lib: info[lib] for lib in LIBRARIES if lib in info})
+    data["requirements"].update({lib: info[lib] for lib in RECORDED_PACKAGES if lib in info})
     write_json_atomic(path, data)
 
 
