@@ -13,7 +13,7 @@ of the release. The arms change one thing each:
 - `compile threads 1`: TORCHINDUCTOR_COMPILE_THREADS=1 (no pool of compile workers);
 - `one thread`: OMP_NUM_THREADS=1 (the kernel's `#pragma omp parallel` on one thread);
 - `busy neighbour`: a Python busy loop runs on the other core while the case is timed;
-- `fixed malloc`: glibc's mmap and trim thresholds fixed (as the workers' ALLOCATOR_ENV).
+- `fixed malloc`: glibc's mmap and trim thresholds fixed (as the workers' WORKER_ENV).
 
 In every round the arms run in an order rotated from round to round; each arm's round is
 paired with the plain arm's of the same round (log ratio, t-interval: the release verdicts'
@@ -33,13 +33,13 @@ from tools.reports.tables import render
 from tools.reports.verdicts import result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
-from tools.run.interleave import ALLOCATOR_ENV, round_order, time_bare
+from tools.run.interleave import WORKER_ENV, round_order, time_bare
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},
         "compile threads 1": {"TORCHINDUCTOR_COMPILE_THREADS": "1"},
         "one thread": {"OMP_NUM_THREADS": "1"}, "busy neighbour": {},
-        "fixed malloc": {k: v for k, v in ALLOCATOR_ENV.items() if k.startswith("MALLOC")}}
+        "fixed malloc": {k: v for k, v in WORKER_ENV.items() if k.startswith("MALLOC")}}
 BUSY = "while True: pass"
 
 
@@ -47,7 +47,7 @@ def run_arm(python, arm, request):
     """(median seconds, faults per call) of one fresh bare process under `arm`."""
     env = dict(os.environ)
     for var in ("TORCHINDUCTOR_CACHE_DIR", "TORCHINDUCTOR_COMPILE_THREADS", "OMP_NUM_THREADS",
-                *ALLOCATOR_ENV):
+                *WORKER_ENV):
         env.pop(var, None)
     with tempfile.TemporaryDirectory() as cwd:
         for var, value in ARMS[arm].items():

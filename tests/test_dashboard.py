@@ -152,7 +152,9 @@ def test_what_changed_between_releases_lists_every_confirmed_step(site, tmp_path
     dom, urls = browse(url + "changes.html", tmp_path, "--dump-dom")
     assert_stayed_local(urls)
     rows = _cells(dom, "steps")
-    expected = [s for _, (_, steps) in sorted(confirmed_by_history().items()) for s in steps]
+    expected = [s for _, machine, steps in sorted(
+        (name, m, st) for name, entries in confirmed_by_history().items()
+        for m, st, _ in entries) for s in steps]
     assert len(rows) == len(expected)
     for row, step in zip(rows, expected):
         spans = f" (spans {', '.join(step['spans'])})" if step.get("spans") else ""
@@ -163,6 +165,14 @@ def test_what_changed_between_releases_lists_every_confirmed_step(site, tmp_path
     assert len(links) == len(expected)
     assert all("commits=" in link for link in links)
     assert len(_cells(dom, "pairs")) == len(pair_steps())
+    # each history's step map: a cell per case and step, framed exactly where confirmed
+    maps = re.findall(r'<svg[^>]*class="step-map".*?</svg>', dom, re.S)
+    entries = [st for _, _, st in sorted((name, m, st) for name, found in
+                                         confirmed_by_history().items() for m, st, _ in found)]
+    assert len(maps) == len(entries) >= 1
+    for svg, steps in zip(maps, entries):
+        assert svg.count('class="cell confirmed"') == len(steps)
+        assert svg.count('class="cell') > 10 * max(1, len(steps))
 
 
 @pytest.mark.parametrize("name", ["numba", "torch"])
@@ -174,7 +184,7 @@ def test_history_regressions_page_lists_exactly_the_confirmed_steps(site, tmp_pa
     from tools.history.steps import probe_text
 
     url, _ = site
-    _, steps = confirmed_by_history().get(name, (None, []))
+    steps = [s for _, st, _ in confirmed_by_history().get(name, []) for s in st]
     dom, _ = browse(url + f"history/{name}/#regressions", tmp_path, "--dump-dom")
     assert ">Releases<" in dom and "Paired ratio" in dom
     shown = re.findall(r'<td class="paired">([^<]*)</td>', dom)

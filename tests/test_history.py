@@ -151,7 +151,7 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
 import math
 import random
 
-from tools.history.steps import HistoryData, build_report, confirmed_steps
+from tools.history.steps import HistoryData, build_report, confirmed_steps, step_map
 
 LABELS = ["Sum.time_sum(10000, numba_loop, cpu)", "Sum.time_sum(10000, numba_np_sum, cpu)",
           "Sum.time_sum(10000, numpy_sum, cpu)", "Sum.time_sum(10000, python_loop, cpu)"]
@@ -195,6 +195,15 @@ def test_history_verdicts_confirm_a_known_step_and_nothing_else(tmp_path):
     assert 1.35 < found[0]["low"] < found[0]["ratio"] < found[0]["high"] < 1.45
     flagged, seen = data.canary_power()
     assert flagged == [] and seen[1.20] == 1.0  # the A/A pair flags nothing, sees +20 %
+    # the step map frames that one cell and colours it red; every other cell unframed
+    svg = step_map(data, data.steps())
+    cells = re.findall(r'<rect class="cell( confirmed)?" data-case="([^"]+)" '
+                       r'data-step="([^"]+)" data-ratio="([^"]+)"[^>]*fill="(#[0-9a-f]+)"', svg)
+    assert len(cells) == len(LABELS) * (len(tags) - 1)
+    framed = [c for c in cells if c[0]]
+    assert [(c[1], c[2]) for c in framed] == [(LABELS[1], f"{tags_of(1).split('-')[1]} → "
+                                                          f"{tags_of(2).split('-')[1]}")]
+    assert float(framed[0][3]) > 1.3 and framed[0][4].startswith("#d")  # red: slower
     text = build_report("numba", "box", str(tmp_path))
     assert "numba cases: 1" in text and "controls: 0" in text
 

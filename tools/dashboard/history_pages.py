@@ -107,8 +107,10 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
 
     name_releases(conf["html_dir"])
     write_skip_reasons(conf["html_dir"], name, results_dir)
-    machine, steps = confirmed_by_history(results_dirs={name: results_dir}).get(name, (None, []))
-    write_regressions(conf["html_dir"], machine, steps)  # no confirmed step: an empty page
+    by_machine = [(machine, steps) for machine, steps, _ in
+                  confirmed_by_history(results_dirs={name: results_dir}).get(name, [])]
+    write_regressions(conf["html_dir"], by_machine)  # no confirmed step: an empty page
+    machine = by_machine[0][0] if by_machine else None
     links = [HOME_LINK, CHANGES_LINK.format(up="../../")]
     reports = {os.path.basename(os.path.dirname(path)) for path in glob.glob(
         os.path.join(REPO_ROOT, "report", "machines", "*", f"history-{name}.md"))}

@@ -45,7 +45,7 @@ def render_reports(report_dir, target_dir):
         for name in sorted(files):
             source = os.path.join(folder, name)
             out = os.path.normpath(os.path.join(target_dir, rel))
-            if name.endswith(".png"):
+            if name.endswith((".png", ".svg")):
                 os.makedirs(out, exist_ok=True)
                 copy_atomic(source, out)
             elif name.endswith(".md"):

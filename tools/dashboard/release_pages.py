@@ -22,7 +22,7 @@ from benchmarks.cases import from_label
 
 from .. import REPO_ROOT
 from ..history.releases import ReleaseListError, load_histories
-from ..history.steps import HistoryData, confirmed_steps, probe_text
+from ..history.steps import HistoryData, confirmed_steps, probe_text, step_map
 from ..results.atomic import write_atomic
 from .offline import NAV_ANCHOR, PublishError
 
@@ -183,9 +183,10 @@ def regression_entries(html_dir, machine, steps):
 
 
 def confirmed_by_history(machine=None, results_dirs=None):
-    """{history name: (machine, [confirmed steps])} of every history measured by the
-    interleaved protocol (on `machine`, or on any machine); `results_dirs`: {name: folder}
-    of histories published from elsewhere than history/results/NAME."""
+    """{history name: [(machine, [confirmed steps], step map SVG)]}, one entry per machine that
+    measured the history by the interleaved protocol (`machine`: that one only);
+    `results_dirs`: {name: folder} of histories published from elsewhere than
+    history/results/NAME."""
     out = {}
     for name in load_histories():
         folder = (results_dirs or {}).get(name) or \
@@ -198,13 +199,18 @@ def confirmed_by_history(machine=None, results_dirs=None):
                 data = HistoryData(name, found, folder)
             except ReleaseListError:  # an old-protocol history: nothing confirmed by it
                 continue
-            out[name] = (found, confirmed_steps(data))
+            steps = data.steps()
+            out.setdefault(name, []).append((found, confirmed_steps(data, steps),
+                                             step_map(data, steps)))
     return out
 
 
-def write_regressions(html_dir, machine, steps):
-    """regressions.json and the Atom feed regressions.xml: the confirmed steps, nothing else."""
-    entries = regression_entries(html_dir, machine, steps)
+def write_regressions(html_dir, by_machine):
+    """regressions.json and the Atom feed regressions.xml: the confirmed steps of every
+    machine ([(machine, steps)]), nothing else."""
+    entries = [e for machine, steps in by_machine
+               for e in regression_entries(html_dir, machine, steps)]
+    steps = [s for _, machine_steps in by_machine for s in machine_steps]
     write_atomic(os.path.join(html_dir, "regressions.json"),
                  json.dumps({"regressions": entries}, separators=(",", ":")))
     items = "".join(
@@ -257,9 +263,12 @@ def changes_page(main_html_dir):
             "seconds apart in each round; Benjamini-Hochberg over a step's cases and a 1.03x "
             "gate). Controls are cases that do not run the library: they show what a release "
             "does to the process, not to its kernels.</p>"]
-    for name, (machine, steps) in sorted(confirmed_by_history().items()):
-        body.append(f'<h2 id="history-{e(name)}">{e(name)} history ({e(machine)}): '
-                    f'{len(steps)} confirmed steps</h2>')
+    for name, machine, steps, svg in sorted(
+            (name, *entry) for name, entries in confirmed_by_history().items()
+            for entry in entries):
+        body.append(f'<h2 id="history-{e(name)}-{e(machine)}">{e(name)} history '
+                    f'({e(machine)}): {len(steps)} confirmed steps</h2>')
+        body.append(f'<div class="step-map">{svg}</div>')
         rows = []
         for s in steps:
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in (

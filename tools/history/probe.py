@@ -26,7 +26,7 @@ from .. import REPO_ROOT
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
-from ..run.interleave import ALLOCATOR_ENV, round_order, time_bare
+from ..run.interleave import WORKER_ENV, round_order, time_bare
 from .paths import ROUNDS_FILE
 from .releases import ReleaseListError
 from .steps import HistoryData, confirmed_steps
@@ -108,7 +108,7 @@ def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=pr
         f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
     values = measure(needs, pythons, rounds, say)
     judged = judge_steps(steps, values)
-    data.progress["probe"] = {"rounds": rounds, "allocator": ALLOCATOR_ENV,
+    data.progress["probe"] = {"rounds": rounds, "allocator": WORKER_ENV,
                               "values": values, "steps": judged,
                               "rounds_measured": len(data.rounds)}
     write_json_atomic(os.path.join(data.results_dir, machine, ROUNDS_FILE), data.progress)

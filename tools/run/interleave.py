@@ -30,9 +30,9 @@ DATA_CACHE = os.path.join(REPO_ROOT, ".asv", "data-cache")
 # (22 %): report/mechanisms.md. Setting them disables the dynamic rule, for every case alike.
 # And inductor compiles in the process that asked (no background pool of compile workers
 # starting up beside the timed kernel: report/mechanisms.md, section 6).
-ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
-                 "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20),
-                 "TORCHINDUCTOR_COMPILE_THREADS": "1"}
+WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+              "MALLOC_TRIM_THRESHOLD_": str(64 * 2**20),
+              "TORCHINDUCTOR_COMPILE_THREADS": "1"}
 
 
 def round_order(sides, case_index, round_number):
@@ -48,7 +48,7 @@ class Worker:
     """A fresh pair_worker process in one environment."""
 
     def __init__(self, python, inject=None, extra_env=None):
-        env = {**os.environ, **ALLOCATOR_ENV, **(extra_env or {})}
+        env = {**os.environ, **WORKER_ENV, **(extra_env or {})}
         env.pop(INJECT_VAR, None)
         env[DATA_CACHE_VAR] = DATA_CACHE
         os.makedirs(DATA_CACHE, exist_ok=True)
@@ -127,7 +127,7 @@ def time_bare(python, request, env=None, cwd=None):
     with tempfile.TemporaryDirectory() as empty:
         proc = subprocess.run([python, BARE_CASE, json.dumps(request)], cwd=cwd or empty,
                               text=True, capture_output=True,
-                              env=env if env is not None else {**os.environ, **ALLOCATOR_ENV})
+                              env=env if env is not None else {**os.environ, **WORKER_ENV})
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]

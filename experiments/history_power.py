@@ -1,0 +1,136 @@
+"""What a history's verdicts can see, judged two ways on its stored rounds (nothing is timed):
+each step's own paired t (what the reports use) against a pooled two-way model (each case's
+noise estimated from every release and round at once), on the median or the minimum of each
+round's batches, with Benjamini-Hochberg over every step of the whole history.
+
+    python -m tools check history-power numba --machine epyc-2core
+    python -m tools check history-power torch --machine epyc-avx2-2core
+
+Printed per variant: the canary's flags and its +5/10/20 % seen; the history's own flags; the
+null comparisons among controls (every step of a case that does not run the library, whose
+p-values must stay at or under nominal); +5/10/20 % injected at every unflagged step, one at a
+time, the rest as measured. Groundwork for the histories' statistical model: the variant a
+history adopts must pass all of these on its own data first.
+"""
+import argparse
+import math
+import sys
+
+import numpy as np
+from scipy import stats
+
+from tools.history.releases import ReleaseListError
+from tools.history.steps import HistoryData
+from tools.reports.verdicts import GATE
+from tools.results.config import machine_name
+
+FDR = 0.05
+
+def logs_matrix(data, label, stat):
+    sides = [s for s in data.tags + [data.canary] if data.medians.get(s, {}).get(label)]
+    by = {}
+    for rnd in data.rounds:
+        for s in sides:
+            e = rnd["values"].get(s, {}).get(label)
+            if e:
+                v = e["median"] if stat == "median" else min(e["samples"])
+                by.setdefault(s, {})[rnd["round"]] = math.log(v)
+    return sides, by
+
+def pooled_sigma(sides, by):
+    common = sorted(set.intersection(*(set(by[s]) for s in sides)))
+    Y = np.array([[by[s][r] for r in common] for s in sides])
+    S, R = Y.shape
+    E = Y - Y.mean(1, keepdims=True) - Y.mean(0, keepdims=True) + Y.mean()
+    df = (S - 1) * (R - 1)
+    return math.sqrt((E ** 2).sum() / df), df
+
+def pair_p(by, a, b, sigma, df, shift=0.0):
+    rs = sorted(set(by.get(a, {})) & set(by.get(b, {})))
+    d = np.array([by[b][r] - by[a][r] for r in rs]) + shift
+    n = len(d)
+    se = sigma * math.sqrt(2 / n)
+    t = d.mean() / se
+    return math.exp(d.mean()), 2 * stats.t.sf(abs(t), df), n
+
+def pair_p_own(by, a, b, shift=0.0):
+    rs = sorted(set(by.get(a, {})) & set(by.get(b, {})))
+    d = np.array([by[b][r] - by[a][r] for r in rs]) + shift
+    n = len(d); sd = d.std(ddof=1)
+    t = d.mean() / (sd / math.sqrt(n))
+    return math.exp(d.mean()), 2 * stats.t.sf(abs(t), n - 1), n
+
+def bh_flag(ps, ratios, idx=None):
+    q = stats.false_discovery_control(ps, method="bh")
+    flag = [(qq < FDR) and (r >= GATE or r <= 1 / GATE) for qq, r in zip(q, ratios)]
+    return flag
+
+def analyse(name, machine, stat, method, results_dir=None):
+    data = HistoryData(name, machine, results_dir)
+    steps = list(zip(data.tags, data.tags[1:]))
+    fam = {c: [l for l in data.labels if data.controls[l] == c] for c in (False, True)}
+    model = {}
+    for l in data.labels:
+        sides, by = logs_matrix(data, l, stat)
+        sig, df = pooled_sigma(sides, by)
+        model[l] = (by, sig, df)
+    def test(l, a, b, shift=0.0):
+        by, sig, df = model[l]
+        if method == "pooled":
+            return pair_p(by, a, b, sig, df, shift)[:2]
+        return pair_p_own(by, a, b, shift)[:2]
+    out = {}
+    # canary: its own family per control-ness
+    for c in (False, True):
+        ls = fam[c]
+        if not ls: continue
+        res = [test(l, data.twin, data.canary) for l in ls]
+        out[f"canary flagged ({'controls' if c else 'own'})"] = sum(bh_flag([p for _, p in res], [r for r, _ in res]))
+        for f in (1.05, 1.10, 1.20):
+            hits = 0
+            for i, l in enumerate(ls):
+                rr = list(res); rr[i] = test(l, data.twin, data.canary, math.log(f))
+                hits += bh_flag([p for _, p in rr], [r for r, _ in rr])[i] and rr[i][0] > 1
+            out[f"canary +{round((f-1)*100)}% ({'controls' if c else 'own'})"] = hits / len(ls)
+    # whole-history family: every step of every case in the family
+    for c in (False, True):
+        ls = fam[c]
+        if not ls: continue
+        keys = [(l, a, b) for l in ls for a, b in steps if data.medians.get(a, {}).get(l) and data.medians.get(b, {}).get(l)]
+        res = [test(*k) for k in keys]
+        base = bh_flag([p for _, p in res], [r for r, _ in res])
+        out[f"history steps flagged ({'controls' if c else 'own'})"] = f"{sum(base)}/{len(keys)}"
+        if c:
+            out["null control comparisons p<0.05/m"] = sum(p < 0.05 / len(keys) for _, p in res)
+            out["null control comparisons p<0.05"] = f"{sum(p < 0.05 for _, p in res)}/{len(res)}"
+        for f in (1.05, 1.10, 1.20):
+            hits = tot = 0
+            for i, k in enumerate(keys):
+                if base[i]: continue
+                rr = list(res); rr[i] = test(*k, shift=math.log(f))
+                hits += bh_flag([p for _, p in rr], [r for r, _ in rr])[i] and rr[i][0] > 1
+                tot += 1
+            out[f"history step +{round((f-1)*100)}% ({'controls' if c else 'own'})"] = hits / tot if tot else float('nan')
+    return out
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("history", help="numba or torch")
+    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    args = parser.parse_args(argv)
+    machine = args.machine or machine_name()
+    for stat in ("median", "min"):
+        for method in ("own", "pooled"):
+            try:
+                result = analyse(args.history, machine, stat, method)
+            except ReleaseListError as exc:
+                print(f"check history-power: {exc}", file=sys.stderr)
+                return 2
+            print(f"== {args.history} on {machine}: statistic {stat}, test {method}")
+            for key, value in result.items():
+                print(f"   {key}: " + (f"{value * 100:.0f} %" if isinstance(value, float) else str(value)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
