@@ -20,7 +20,7 @@ def _one_result_file():
 
 
 def make_repo(root, fault):
-    for folder in ("tools", "benchmarks"):
+    for folder in ("tools", "benchmarks", "checks", "experiments"):
         shutil.copytree(os.path.join(REPO, folder), os.path.join(root, folder),
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(os.path.join(REPO, "requirements.txt"), root)  # the pins

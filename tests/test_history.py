@@ -151,7 +151,8 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
 import math
 import random
 
-from tools.history.steps import HistoryData, build_report, confirmed_steps, step_map
+from tools.history.pictures import confirmed_plots, step_map
+from tools.history.steps import HistoryData, build_report, confirmed_steps
 
 LABELS = ["Sum.time_sum(10000, numba_loop, cpu)", "Sum.time_sum(10000, numba_np_sum, cpu)",
           "Sum.time_sum(10000, numpy_sum, cpu)", "Sum.time_sum(10000, python_loop, cpu)"]
@@ -204,6 +205,14 @@ def test_history_verdicts_confirm_a_known_step_and_nothing_else(tmp_path):
     assert [(c[1], c[2]) for c in framed] == [(LABELS[1], f"{tags_of(1).split('-')[1]} → "
                                                           f"{tags_of(2).split('-')[1]}")]
     assert float(framed[0][3]) > 1.3 and framed[0][4].startswith("#d")  # red: slower
+    # its plot: one point per release, the step's two releases red, the later one 1.4x up
+    plot = confirmed_plots(data, found)
+    points = re.findall(r'<line [^>]*stroke="(#[0-9a-f]+)"/><circle class="release" '
+                        r'data-release="([^"]+)" data-time="([^"]+)"', plot)
+    assert [p[1] for p in points] == tags
+    red = {p[1]: float(p[2]) for p in points if p[0] == "#d73027"}
+    assert sorted(red) == [tags_of(1), tags_of(2)]
+    assert 1.3 < red[tags_of(2)] / red[tags_of(1)] < 1.5
     text = build_report("numba", "box", str(tmp_path))
     assert "numba cases: 1" in text and "controls: 0" in text
 

@@ -22,7 +22,8 @@ from benchmarks.cases import from_label
 
 from .. import REPO_ROOT
 from ..history.releases import ReleaseListError, load_histories
-from ..history.steps import HistoryData, confirmed_steps, probe_text, step_map
+from ..history.pictures import confirmed_plots, step_map
+from ..history.steps import HistoryData, confirmed_steps, probe_text
 from ..results.atomic import write_atomic
 from .offline import NAV_ANCHOR, PublishError
 
@@ -183,7 +184,8 @@ def regression_entries(html_dir, machine, steps):
 
 
 def confirmed_by_history(machine=None, results_dirs=None):
-    """{history name: [(machine, [confirmed steps], step map SVG)]}, one entry per machine that
+    """{history name: [(machine, [confirmed steps], SVG: the step map and the confirmed steps'
+    plots)]}, one entry per machine that
     measured the history by the interleaved protocol (`machine`: that one only);
     `results_dirs`: {name: folder} of histories published from elsewhere than
     history/results/NAME."""
@@ -200,8 +202,9 @@ def confirmed_by_history(machine=None, results_dirs=None):
             except ReleaseListError:  # an old-protocol history: nothing confirmed by it
                 continue
             steps = data.steps()
-            out.setdefault(name, []).append((found, confirmed_steps(data, steps),
-                                             step_map(data, steps)))
+            confirmed = confirmed_steps(data, steps)
+            pictures = step_map(data, steps) + (confirmed_plots(data, confirmed) or "")
+            out.setdefault(name, []).append((found, confirmed, pictures))
     return out
 
 

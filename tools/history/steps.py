@@ -29,7 +29,6 @@ import math
 import os
 import statistics
 import sys
-from html import escape
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +41,7 @@ from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_name
 from .envs import CANARY_SUFFIX
+from .pictures import confirmed_plots, step_map
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import ReleaseListError, load_history
 
@@ -424,6 +424,9 @@ def build_report(name, machine, results_dir=None):
             out += md_table(["case", "step", "verdict", "ratio [95 % CI]", "q", "by",
                              "detectable", "bare probe"], rows)
         out += [""]
+    if confirmed:
+        out += [f"![Each confirmed step: the case's time at every release, 95 % intervals, "
+                f"the step's two releases coloured](history-{name}-confirmed.svg)", ""]
     probed = [c for c in confirmed if c["probe"] is not None]
     agreed = [c for c in probed if c["probe"]["agrees"]]
     out += ["The bare probe (`python -m tools history probe "
@@ -481,76 +484,6 @@ def build_report(name, machine, results_dir=None):
     return "\n".join(out)
 
 
-def _colour(ratio):
-    """White at 1.0x, red when slower, blue when faster, full at 1.5x either way."""
-    if not ratio > 0:
-        return "#ffffff"
-    x = max(-1.0, min(1.0, math.log(ratio) / math.log(1.5)))
-    end = (215, 48, 39) if x > 0 else (69, 117, 180)
-    r, g, b = (round(255 + (c - 255) * abs(x)) for c in end)
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def step_map(data, steps):
-    """An SVG of every step of every case: one row per case, one column per step, colour the
-    paired ratio, a black frame and ▲/▼ where the step is confirmed, hatched where a release
-    did not measure the case. Each cell carries its numbers (data-*) and a tooltip."""
-    names = {label: short(label) + (" (control)" if data.controls[label] else "")
-             for label in data.labels}
-    cw, ch, top = 46, 18, 64
-    left = round(6.3 * max(map(len, names.values()))) + 12  # 11 px sans-serif
-    width, height = left + cw * len(steps) + 80, top + ch * len(data.labels) + 48
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="step-map" width="{width}" '
-           f'height="{height}" font-family="sans-serif" font-size="11">',
-           '<defs><pattern id="unmeasured" width="6" height="6" patternUnits="userSpaceOnUse" '
-           'patternTransform="rotate(45)"><rect width="6" height="6" fill="#eeeeee"/>'
-           '<line x1="0" y1="0" x2="0" y2="6" stroke="#999999" stroke-width="2"/></pattern>'
-           '</defs>']
-    for j, step in enumerate(steps):
-        x = left + cw * j + cw / 2
-        out.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-40 {x} {top - 6})">'
-                   f'{escape(version(step.before))}→{escape(version(step.after))}</text>')
-    for i, label in enumerate(data.labels):
-        y = top + ch * i
-        name = names[label]
-        out.append(f'<text x="{left - 6}" y="{y + ch - 5}" text-anchor="end">'
-                   f'{escape(name)}</text>')
-        for j, step in enumerate(steps):
-            r = step.pair[label]
-            how = step.confirmed(label)
-            x = left + cw * j
-            name_step = f"{version(step.before)} → {version(step.after)}"
-            if math.isnan(r.ratio):
-                why = data.skip_reason(step.after, label) or data.skip_reason(step.before, label)
-                tip = f"{short(label)}, {name_step}: not measured" + (f" ({_cell(why)})"
-                                                                       if why else "")
-                out.append(f'<rect class="cell unmeasured" data-case="{escape(label)}" '
-                           f'data-step="{escape(name_step)}" x="{x}" y="{y}" width="{cw}" '
-                           f'height="{ch}" fill="url(#unmeasured)" stroke="#ffffff">'
-                           f'<title>{escape(tip)}</title></rect>')
-                continue
-            shown = (step.level[label] if how == "level" else r)
-            tip = (f"{short(label)}, {name_step}: {r.interval()}"
-                   + (f" since {version(r.since)}" if r.since else "")
-                   + (f"; confirmed by the {how}, {shown.ratio:.3f}x" if how else
-                      "; not confirmed"))
-            frame = 'stroke="#000000" stroke-width="2"' if how else 'stroke="#ffffff"'
-            out.append(f'<rect class="cell{" confirmed" if how else ""}" '
-                       f'data-case="{escape(label)}" data-step="{escape(name_step)}" '
-                       f'data-ratio="{r.ratio:.4f}" x="{x}" y="{y}" width="{cw}" '
-                       f'height="{ch}" fill="{_colour(r.ratio)}" {frame}>'
-                       f'<title>{escape(tip)}</title></rect>')
-            if how:
-                out.append(f'<text x="{x + cw / 2}" y="{y + ch - 5}" text-anchor="middle">'
-                           f'{"▲" if shown.ratio > 1 else "▼"}</text>')
-    y = top + ch * len(data.labels) + 20
-    out.append(f'<text x="{left}" y="{y}">colour: the paired ratio to the release before '
-               '(red slower, blue faster, full at 1.5x)</text>')
-    out.append(f'<text x="{left}" y="{y + 14}">framed ▲/▼: a confirmed step; hatched: not '
-               'measured</text></svg>')
-    return "\n".join(out)
-
-
 def probe_text(probe):
     """'0.98x [0.91, 1.06]: harness only' for a report cell."""
     if probe is None:
@@ -599,9 +532,12 @@ def main(argv=None):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_text_atomic(path, text + "\n")
     data = HistoryData(args.history, args.machine or machine_name())
-    picture = path[:-len(".md")] + "-steps.svg"
-    write_text_atomic(picture, step_map(data, data.steps()) + "\n")
-    print(f"wrote {os.path.relpath(path, REPO_ROOT)} and {os.path.basename(picture)}")
+    steps = data.steps()
+    write_text_atomic(path[:-len(".md")] + "-steps.svg", step_map(data, steps) + "\n")
+    plots = confirmed_plots(data, confirmed_steps(data, steps))
+    if plots:
+        write_text_atomic(path[:-len(".md")] + "-confirmed.svg", plots + "\n")
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)} and its pictures")
     return 0
 
 
