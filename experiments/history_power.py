@@ -21,10 +21,9 @@ from scipy import stats
 
 from tools.history.releases import ReleaseListError
 from tools.history.steps import HistoryData
-from tools.reports.verdicts import GATE
+from tools.reports.verdicts import CaseResult, judge, result_of_logs
 from tools.results.config import machine_name
 
-FDR = 0.05
 
 def logs_matrix(data, label, stat):
     sides = [s for s in data.tags + [data.canary] if data.medians.get(s, {}).get(label)]
@@ -54,16 +53,15 @@ def pair_p(by, a, b, sigma, df, shift=0.0):
     return math.exp(d.mean()), 2 * stats.t.sf(abs(t), df), n
 
 def pair_p_own(by, a, b, shift=0.0):
+    """The reports' own test: the verdicts module's paired t on this pair's log ratios."""
     rs = sorted(set(by.get(a, {})) & set(by.get(b, {})))
-    d = np.array([by[b][r] - by[a][r] for r in rs]) + shift
-    n = len(d); sd = d.std(ddof=1)
-    t = d.mean() / (sd / math.sqrt(n))
-    return math.exp(d.mean()), 2 * stats.t.sf(abs(t), n - 1), n
+    r = result_of_logs("", np.array([by[b][x] - by[a][x] for x in rs]) + shift)
+    return r.ratio, r.p, len(rs)
 
-def bh_flag(ps, ratios, idx=None):
-    q = stats.false_discovery_control(ps, method="bh")
-    flag = [(qq < FDR) and (r >= GATE or r <= 1 / GATE) for qq, r in zip(q, ratios)]
-    return flag
+def bh_flag(ps, ratios):
+    """The verdicts module's BH and gate over (ratio, p) pairs: flagged or not, in order."""
+    results = [CaseResult(str(i), 0, ratio=r, p=p) for i, (r, p) in enumerate(zip(ratios, ps))]
+    return [r.verdict in ("REGRESSION", "improvement") for r in judge(results)]
 
 def analyse(name, machine, stat, method, results_dir=None):
     data = HistoryData(name, machine, results_dir)

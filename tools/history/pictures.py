@@ -4,18 +4,19 @@ Both are SVG written here, so a page can inline them and a test can read their n
 import math
 from html import escape
 
-import numpy as np
-from scipy import stats
-
 from benchmarks.cases import from_label
 
+from ..reports.verdicts import result_of_logs
 
-def _version(tag):
+
+def version(tag):
+    """'2.13.0' of the tag 'torch-2.13.0'."""
     return tag.split("-", 1)[1]
 
 
-def _first_line(text):
-    return text.splitlines()[0][:120]
+def cell_text(text):
+    """A reason inside a table cell or a tooltip: one line, no pipes."""
+    return text.splitlines()[0].replace("|", "/")[:120]
 
 
 def _colour(ratio):
@@ -46,7 +47,7 @@ def step_map(data, steps):
     for j, step in enumerate(steps):
         x = left + cw * j + cw / 2
         out.append(f'<text x="{x}" y="{top - 6}" transform="rotate(-40 {x} {top - 6})">'
-                   f'{escape(_version(step.before))}→{escape(_version(step.after))}</text>')
+                   f'{escape(version(step.before))}→{escape(version(step.after))}</text>')
     for i, label in enumerate(data.labels):
         y = top + ch * i
         name = names[label]
@@ -56,10 +57,10 @@ def step_map(data, steps):
             r = step.pair[label]
             how = step.confirmed(label)
             x = left + cw * j
-            name_step = f"{_version(step.before)} → {_version(step.after)}"
+            name_step = f"{version(step.before)} → {version(step.after)}"
             if math.isnan(r.ratio):
                 why = data.skip_reason(step.after, label) or data.skip_reason(step.before, label)
-                tip = f"{from_label(label).short}, {name_step}: not measured" + (f" ({_first_line(why)})"
+                tip = f"{from_label(label).short}, {name_step}: not measured" + (f" ({cell_text(why)})"
                                                                        if why else "")
                 out.append(f'<rect class="cell unmeasured" data-case="{escape(label)}" '
                            f'data-step="{escape(name_step)}" x="{x}" y="{y}" width="{cw}" '
@@ -68,7 +69,7 @@ def step_map(data, steps):
                 continue
             shown = (step.level[label] if how == "level" else r)
             tip = (f"{from_label(label).short}, {name_step}: {r.interval()}"
-                   + (f" since {_version(r.since)}" if r.since else "")
+                   + (f" since {version(r.since)}" if r.since else "")
                    + (f"; confirmed by the {how}, {shown.ratio:.3f}x" if how else
                       "; not confirmed"))
             frame = 'stroke="#000000" stroke-width="2"' if how else 'stroke="#ffffff"'
@@ -89,13 +90,10 @@ def step_map(data, steps):
 
 
 def _interval(logs):
-    """(geometric mean, low, high) of one release's round values: a 95 % t-interval."""
-    logs = np.asarray(logs, dtype=float)
-    mean = float(logs.mean())
-    if len(logs) < 2:
-        return math.exp(mean), math.exp(mean), math.exp(mean)
-    half = stats.t.ppf(0.975, len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs))
-    return math.exp(mean), math.exp(mean - half), math.exp(mean + half)
+    """(geometric mean, low, high) of one release's round values: the verdicts' 95 %
+    t-interval (the point alone where there are too few rounds for one)."""
+    r = result_of_logs("", logs)
+    return (r.ratio, r.ratio, r.ratio) if math.isnan(r.low) else (r.ratio, r.low, r.high)
 
 
 def confirmed_plots(data, confirmed, per_row=3):
@@ -129,8 +127,8 @@ def confirmed_plots(data, confirmed, per_row=3):
             return oy + h - 34 - (math.log(v) - lo) / span * (h - 66)
 
         colour = "#d73027" if step["ratio"] > 1 else "#4575b4"
-        title = (f"{from_label(label).short}: {_version(step['before'])} → "
-                 f"{_version(step['after'])}, {step['ratio']:.3f}x")
+        title = (f"{from_label(label).short}: {version(step['before'])} → "
+                 f"{version(step['after'])}, {step['ratio']:.3f}x")
         out.append(f'<g class="step-plot" data-case="{escape(label)}" '
                    f'data-step="{escape(step["before"])} {escape(step["after"])}">'
                    f'<text x="{ox + 6}" y="{oy + 14}">{escape(title)}</text>')
@@ -141,11 +139,11 @@ def confirmed_plots(data, confirmed, per_row=3):
                        f'y2="{y_of(high):.1f}" stroke="{c}"/>'
                        f'<circle class="release" data-release="{escape(tag)}" '
                        f'data-time="{mid:.6g}" cx="{x:.1f}" cy="{y_of(mid):.1f}" r="3" '
-                       f'fill="{c}"><title>{escape(_version(tag))}: {mid:.4g} s '
+                       f'fill="{c}"><title>{escape(version(tag))}: {mid:.4g} s '
                        f'[{low:.4g}, {high:.4g}]</title></circle>')
         for tag in (data.tags[0], data.tags[-1]):
             out.append(f'<text x="{x_of[tag]:.1f}" y="{oy + h - 18}" text-anchor="middle">'
-                       f'{escape(_version(tag))}</text>')
+                       f'{escape(version(tag))}</text>')
         for v in (math.exp(lo), math.exp(hi)):
             out.append(f'<text x="{ox + 2}" y="{y_of(v) + 3:.1f}">{v:.3g} s</text>')
         out.append("</g>")

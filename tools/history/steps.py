@@ -41,7 +41,7 @@ from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_name
 from .envs import CANARY_SUFFIX
-from .pictures import confirmed_plots, step_map
+from .pictures import cell_text, confirmed_plots, step_map, version
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import ReleaseListError, load_history
 
@@ -60,10 +60,6 @@ def fmt_time(seconds):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds:.3g} s"
-
-
-def version(tag):
-    return tag.split("-", 1)[1]
 
 
 @dataclass
@@ -384,10 +380,11 @@ def power_lines(data, steps=None):
     return lines
 
 
-def build_report(name, machine, results_dir=None):
-    data = HistoryData(name, machine, results_dir)
+def build_report(name, machine, results_dir=None, data=None, steps=None):
+    """The report's markdown; `data` and `steps` when the caller already has them."""
+    data = data or HistoryData(name, machine, results_dir)
     history = data.history
-    steps = data.steps()
+    steps = steps if steps is not None else data.steps()
     info = next((data.installed(t) for t in data.tags if data.installed(t)), {})
     interp = info.get("interpreter", {})
     fixed = ", ".join(f"{lib} {v}" for lib, v in sorted(history.fixed.items()))
@@ -466,7 +463,7 @@ def build_report(name, machine, results_dir=None):
         for i, tag in enumerate(data.tags):
             v = values[tag].get(label)
             why = None if v else data.skip_reason(tag, label)
-            text = fmt_time(v) if v else "n/a" + (f" ({_cell(why)})" if why else "")
+            text = fmt_time(v) if v else "n/a" + (f" ({cell_text(why)})" if why else "")
             if i and v and not math.isnan(steps[i - 1].pair[label].ratio):
                 r = steps[i - 1].pair[label]
                 how = steps[i - 1].confirmed(label)
@@ -502,11 +499,6 @@ def _step_name(c):
     return name
 
 
-def _cell(text):
-    """A reason inside a table cell: one line, no pipes."""
-    return text.splitlines()[0].replace("|", "/")[:120]
-
-
 def _interval(c):
     if math.isnan(c["low"]):
         return f"{c['ratio']:.3f}x"
@@ -520,7 +512,9 @@ def main(argv=None):
     parser.add_argument("--print", action="store_true", help="print instead of writing")
     args = parser.parse_args(argv)
     try:
-        text = build_report(args.history, args.machine or machine_name())
+        data = HistoryData(args.history, args.machine or machine_name())
+        steps = data.steps()
+        text = build_report(args.history, data.machine, data=data, steps=steps)
     except ReleaseListError as exc:
         print(f"history: {exc}", file=sys.stderr)
         return 2
@@ -531,8 +525,6 @@ def main(argv=None):
                         f"history-{args.history}.md")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_text_atomic(path, text + "\n")
-    data = HistoryData(args.history, args.machine or machine_name())
-    steps = data.steps()
     write_text_atomic(path[:-len(".md")] + "-steps.svg", step_map(data, steps) + "\n")
     plots = confirmed_plots(data, confirmed_steps(data, steps))
     if plots:
