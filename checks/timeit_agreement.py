@@ -18,6 +18,9 @@ case inconclusive, never wrongly agree or disagree.
     python -m tools check timeit [--rounds 5] [--tolerance 0.10] [--runner 0.3.2]
 
 Exit status 1 if any case disagrees (also inconclusive ones with --strict), 2 on bad setup.
+With --gate batching the ratios are only reported, and the exit status is 1 if asv timed any
+case one call per sample (asv's recorded `number`): what CI asks of asv_runner 0.3.x with the
+suite's switch on, whose residual above timeit is machine-dependent (runner_compat.py).
 """
 import argparse
 import os
@@ -47,7 +50,7 @@ def timed_cases():
 
 
 def asv_medians(scratch):
-    """{(size, impl): median seconds} from a real `asv run` in this environment."""
+    """{(size, impl): (median seconds, calls per sample)} from a real `asv run` here."""
     config = scratch_config(scratch)
     run_asv(["machine", "--yes"], config)
     cases = timed_cases()
@@ -63,7 +66,7 @@ def asv_medians(scratch):
         if row.benchmark == cases[0].benchmark and unquote(row.params["device"]) == "cpu":
             key = (int(row.params["size"]), unquote(row.params["impl"]))
             if key in CASES:
-                medians[key] = row.value
+                medians[key] = (row.value, int((row.stats or {}).get("number") or 0))
     return medians
 
 
@@ -127,6 +130,9 @@ def main(argv=None):
                              ".asv/runner-VERSION, installed from the package index once)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 on inconclusive cases too")
+    parser.add_argument("--gate", choices=["ratio", "batching"], default="ratio",
+                        help="what sets the exit status: the ratio verdicts (default) or "
+                             "whether asv batched every case (more than one call per sample)")
     args = parser.parse_args(argv)
     if args.rounds < 2:
         parser.error("--rounds must be at least 2: one pair cannot tell a bias from noise")
@@ -151,6 +157,7 @@ def main(argv=None):
           flush=True)
     ratios = {case: [] for case in CASES}
     asv_all = {case: [] for case in CASES}
+    numbers = {case: [] for case in CASES}
     own_all = {case: [] for case in CASES}
     for round_ in range(1, args.rounds + 1):
         print(f"round {round_}/{args.rounds}: asv ...", end=" ", flush=True)
@@ -167,12 +174,13 @@ def main(argv=None):
                 print(f"timeit_check: asv recorded no result for {case} (skipped?)",
                       file=sys.stderr)
                 return 2
-            asv_all[case].append(asv[case])
+            asv_all[case].append(asv[case][0])
+            numbers[case].append(asv[case][1])
             own_all[case].append(own[case])
-            ratios[case].append(asv[case] / own[case])
+            ratios[case].append(asv[case][0] / own[case])
 
     print(f"\n{'size':>6} {'impl':<20} {'asv median':>11} {'timeit':>11} "
-          f"{'asv/timeit: median [range]':>28}  verdict")
+          f"{'asv/timeit: median [range]':>28}  {'calls/sample':>12}  verdict")
     counts = {"agrees": 0, "disagrees": 0, "inconclusive": 0}
     for case in CASES:
         size, impl = case
@@ -182,10 +190,15 @@ def main(argv=None):
         print(f"{size:>6} {impl:<20} {statistics.median(asv_all[case]) * 1e9:>9.0f}ns "
               f"{statistics.median(own_all[case]) * 1e9:>9.0f}ns "
               f"{statistics.median(r):>10.3f} [{min(r):.3f}, {max(r):.3f}]"
-              f"{'':>3}  {found}")
+              f"{'':>3}  {min(numbers[case]):>12}  {found}")
     print(f"\n{counts['agrees']} agree, {counts['disagrees']} disagree, "
           f"{counts['inconclusive']} inconclusive (tolerance ±{args.tolerance:.0%}, "
           f"{args.rounds} paired rounds).")
+    unbatched = [case for case in CASES if min(numbers[case]) <= 1]
+    print(f"asv batched {len(CASES) - len(unbatched)} of {len(CASES)} cases in every round "
+          "(more than one call per sample).")
+    if args.gate == "batching":
+        return 1 if unbatched else 0
     if counts["disagrees"] or (args.strict and counts["inconclusive"]):
         return 1
     return 0

@@ -79,6 +79,24 @@ def test_timeit_check_needs_rounds_to_pair(capsys):
     assert "at least 2" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("gate, calls, ratio, code", [
+    ("ratio", 5000, 1.6, 1),      # every round 1.6x: a disagreement fails
+    ("ratio", 5000, 1.0, 0),
+    ("batching", 5000, 1.6, 0),   # batched: a residual above timeit is reported, not failed
+    ("batching", 1, 1.0, 1),      # one call per sample fails whatever the ratio
+])
+def test_timeit_check_gates(monkeypatch, capsys, gate, calls, ratio, code):
+    cases = timeit_check.CASES
+    monkeypatch.setattr(timeit_check, "installed_runner", lambda: "0.3.2")
+    monkeypatch.setattr(timeit_check, "asv_medians",
+                        lambda scratch: {case: (ratio * 1e-6, calls) for case in cases})
+    monkeypatch.setattr(timeit_check, "independent_medians",
+                        lambda: {case: 1e-6 for case in cases})
+    assert timeit_check.main(["--rounds", "2", "--gate", gate]) == code
+    out = capsys.readouterr().out
+    assert f"asv batched {0 if calls == 1 else len(cases)} of {len(cases)}" in out
+
+
 LIKWID_OUTPUT = """\
 Cycles:			4832273222
 Time:			1.858614e+00 sec
