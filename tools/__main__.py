@@ -7,6 +7,8 @@ topics (`report`, `check`, `history`, `count`) takes the topic first:
 import importlib
 import sys
 
+from tools import run_main
+
 # verb -> module, or {topic: module} with the first topic the default.
 VERBS = {
     "run": ("tools.run.main_job", "the main job: every phase here, provenance, findings, dashboard"),
@@ -87,7 +89,7 @@ def main(argv=None):
     module_name, _, function = target.partition(":")  # "module" or "module:function"
     module = importlib.import_module(module_name)
     sys.argv = [prog, *rest]  # argparse names the command as the user typed it
-    return getattr(module, function or "main")(rest)
+    return run_main(getattr(module, function or "main"), prog, rest)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import json
 import glob
 import os
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError
 from ..history import ledger
 from ..history.asv_results import keep_measured
 from ..history.releases import load_histories
@@ -17,7 +17,7 @@ from ..history.paths import config_path, resolved
 from ..results.config import load_config
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_atomic
-from .offline import NAV_ANCHOR, PublishError, make_offline
+from .offline import NAV_ANCHOR, make_offline
 
 HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
 
@@ -69,7 +69,7 @@ def _add_nav(index, items):
     for item in items:
         if item not in new:
             if NAV_ANCHOR not in new:
-                raise PublishError(f"{index} has no navigation bar where asv 0.6.6 puts one")
+                raise ToolError(f"{index} has no navigation bar where asv 0.6.6 puts one")
             new = new.replace(NAV_ANCHOR, item + "\n\t" + NAV_ANCHOR, 1)
     if new != text:
         write_atomic(index, new)
@@ -99,7 +99,7 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
         json.dump(conf, f, indent=2)
     proc = run_asv(["publish"], path, capture=True)
     if proc.returncode != 0:
-        raise PublishError(f"asv publish of the {name} history failed: "
+        raise ToolError(f"asv publish of the {name} history failed: "
                            + " ".join((proc.stdout + proc.stderr).split())[-300:])
     make_offline(conf["html_dir"])
     from .release_pages import CHANGES_LINK, confirmed_by_history, name_releases, \

@@ -4,10 +4,9 @@ import json
 import os
 import subprocess
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError
 from ..results.asv_launcher import run_asv as launch
 from ..results.config import load_config
-from ..results.rows import ResultsError
 
 
 def scratch_config(scratch_dir, **overrides):
@@ -37,6 +36,6 @@ def head_commit():
     done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                           text=True)
     if done.returncode:
-        raise ResultsError(f"{REPO_ROOT} is not a git checkout with a commit: asv files "
+        raise ToolError(f"{REPO_ROOT} is not a git checkout with a commit: asv files "
                            "results under a commit hash")
     return done.stdout.strip()

@@ -40,10 +40,10 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.asv_launcher import run_asv
 from ..results.config import load_config, machine_name, record_of
-from ..results.rows import ResultsError, read_json
+from ..results.rows import read_json
 from ..results.atomic import copy_atomic, write_json_atomic
 from .asv_config import head_commit
 from .phases import Phase, phases
@@ -183,7 +183,7 @@ def record_provenance(python, path, dirty):
                    if k not in ("recorded_at", "dirty") and old.get(k) != v}
         if changed:
             what = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(changed.items()))
-            raise ResultsError(f"this commit's results in this environment were measured with "
+            raise ToolError(f"this commit's results in this environment were measured with "
                                f"other software or hardware ({what}): asv would merge both "
                                "into one file. Commit, or set ASV_MACHINE to another name")
         info["recorded_at"] = old.get("recorded_at", info["recorded_at"])
@@ -239,7 +239,7 @@ def start(args):
     commit = head_commit()
     dirty = dirty_files()
     if dirty and not args.allow_dirty:
-        raise ResultsError(f"uncommitted changes in {', '.join(dirty[:5])}: the results would "
+        raise ToolError(f"uncommitted changes in {', '.join(dirty[:5])}: the results would "
                            "be filed under a commit that does not hold the code measured. "
                            "Commit first, or pass --allow-dirty (recorded in the results)")
     machine = machine_name()
@@ -251,7 +251,7 @@ def start(args):
     if asv(["machine", "--yes", "--machine", machine], config) != 0:
         for message in repair([MACHINE_FILE]):
             say(message)
-        raise ResultsError("asv machine failed: see its output above")
+        raise ToolError("asv machine failed: see its output above")
     return results_dir, config, commit, dirty, machine
 
 
@@ -357,7 +357,7 @@ def run_matrix(args):
     results_dir, config, commit, _, machine = start(args)
     say("setup: release matrix environments (created once, then reused)")
     if subprocess.run([sys.executable, "-m", "tools.run.matrix_envs"], cwd=REPO_ROOT).returncode:
-        raise ResultsError("the matrix environments could not be built: see above")
+        raise ToolError("the matrix environments could not be built: see above")
 
     def results():
         return [path for path in glob.glob(os.path.join(results_dir, machine,
@@ -393,15 +393,12 @@ def main(argv=None):
                 try:
                     re.compile(getattr(args, name))
                 except re.error as exc:
-                    raise ResultsError(f"--{name} is not a valid regular expression: {exc}")
+                    raise ToolError(f"--{name} is not a valid regular expression: {exc}")
         return run_matrix(args) if args.matrix else run(args)
-    except ResultsError as exc:
-        print(f"main_job: {exc}", file=sys.stderr)
-        return 2
     except RuntimeError as exc:  # the interpreter could not report itself
         print(f"main_job: {' '.join(str(exc).split())[:500]}", file=sys.stderr)
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.main_job"))
