@@ -165,3 +165,27 @@ def test_detectable_change_is_the_threshold_the_verdict_uses():
     judged = verdicts.judge([verdicts.result_of_logs(f"c{i}", [0.01, -0.02, 0.03, 0.0])
                              for i in range(8)])
     assert all(r.detectable == detectable_ratio(r.sd, 4, family=8) for r in judged)
+
+
+def test_replicates_split_passes_from_workers():
+    """experiments/replicates.py: passes as independent as workers read ICC near 0; a level
+    set by the worker reads ICC near 1, and its passes are worth about one replicate each."""
+    from experiments.replicates import PASS, analyse, variance_split
+
+    rng = np.random.default_rng(7)
+    independent = {w: list(rng.normal(0, 0.1, 8)) for w in range(40)}
+    sd_pass, sd_worker, icc = variance_split(independent)
+    assert abs(sd_pass - 0.1) < 0.015 and icc < 0.1
+    assert abs(sd_worker - 0.1 / math.sqrt(8)) < 0.015
+    by_worker = {w: list(rng.normal(0, 0.2) + rng.normal(0, 0.01, 8)) for w in range(40)}
+    assert variance_split(by_worker)[2] > 0.9
+
+    def rounds(level):  # 4 rounds, 3 passes, an A/A pair whose level is the worker's
+        return [{"round": r, "values": {side: {
+            f"c{PASS}{p}": {"median": math.exp(level(r, side) + 0.001 * p)} for p in range(3)}
+            for side in ("a", "b")}} for r in range(1, 5)]
+
+    figures = analyse(rounds(lambda r, side: 0.1 * r + (0.05 if side == "b" else 0)), ["c"],
+                      ["a", "b"], 3)["c"]
+    assert abs(figures["aa_ratio"] - math.exp(0.05)) < 1e-6 and figures["icc"] > 0.99
+    assert figures["effective_replicates"] < 5  # 12 timings worth the 4 workers

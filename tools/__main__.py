@@ -34,10 +34,11 @@ VERBS = {
                "likwid": "tools.run.likwid_anchor", "ceiling": "experiments.ceiling",
                "import-cost": "experiments.import_cost", "harness": "experiments.harness",
                "np-sum-step": "experiments.np_sum_step", "gelu-level": "experiments.gelu_level",
-               "history-power": "experiments.history_power"},
+               "history-power": "experiments.history_power",
+               "replicates": "experiments.replicates"},
               "the instruments (checks/): timeit, counts, kill, calibrate, likwid; the "
               "experiments of report/mechanisms.md (experiments/): ceiling, import-cost, "
-              "harness, np-sum-step, gelu-level, history-power"),
+              "harness, np-sum-step, gelu-level, history-power, replicates"),
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
     "ci": ({"plan": "tools.ci.machines", "measure": "tools.ci.steps",
