@@ -32,7 +32,7 @@ from benchmarks.cases import all_cases, subset
 from .. import REPO_ROOT, ToolError, run_main
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
+from ..results.config import machine_name, write_derived_config
 from ..run.asv_config import head_commit
 from ..run.interleave import measure_round
 from ..run.measure_pair import REPEAT, check_pair
@@ -222,16 +222,11 @@ def _asv_config(name, scratch, results_dir):
     """The history's asv config (only `asv machine` runs through it here)."""
     if not scratch:
         return config_path(name)
-    from ..results.config import load_config
-
-    conf = load_config(config_path(name))
-    conf.update(repo=os.path.join(scratch, "ledger", name), results_dir=results_dir,
-                env_dir=os.path.join(scratch, "asv-env"), html_dir=os.path.join(scratch, "html"),
-                benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"))
-    path = os.path.join(scratch, f"{name}.asv.conf.json")
-    with open(path, "w") as f:
-        json.dump(conf, f, indent=2)
-    return path
+    return write_derived_config(
+        os.path.join(scratch, f"{name}.asv.conf.json"), config_path(name),
+        repo=os.path.join(scratch, "ledger", name), results_dir=results_dir,
+        env_dir=os.path.join(scratch, "asv-env"), html_dir=os.path.join(scratch, "html"),
+        benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"))
 
 
 def main(argv=None):

@@ -59,3 +59,17 @@ def load_config(path=None):
     if missing:
         raise ToolError(f"{path} lacks {', '.join(missing)}")
     return conf
+
+
+def write_derived_config(path, base=None, drop=(), **overrides):
+    """A copy of the config at `base` (default asv.conf.json) with `overrides` set and the keys
+    of `drop` removed, written atomically to `path`; returns `path`. Every run that must read
+    this repository but write elsewhere (a scratch run, a history, a publish) goes through it."""
+    from .atomic import write_json_atomic
+
+    conf = load_config(base)
+    conf.update(overrides)
+    for key in drop:
+        conf.pop(key, None)
+    write_json_atomic(path, conf)
+    return path
