@@ -413,3 +413,23 @@ def test_a_skip_reason_reaches_the_graph_tooltip_and_the_grid_holds_only_measure
     assert "No module named 'x'" in hovered.replace("&#39;", "'"), hovered
     text = build_report("numba", MACHINE, str(results))
     assert f"n/a ({reason})" in text  # and the report says the same
+
+
+def test_history_counts_map_timed_cases_and_read_beside_a_step(tmp_path):
+    from tools.history import counts
+
+    labels = {"Sum.time_sum(10000, numba_loop, cpu)", "Gelu.time_gelu(100000, eager, cpu, default)",
+              "Sum.time_sum(10000000, python_loop, cpu)"}  # the last is never counted
+    cases, by_timed = counts.history_family(labels)
+    assert set(by_timed) == labels - {"Sum.time_sum(10000000, python_loop, cpu)"}
+    assert sorted(spec[0] for spec in cases) == sorted(by_timed.values())
+    label = "Sum.time_sum(10000, numba_loop, cpu)"
+    data = {"a": {label: 20000.0}, "b": {label: 20001.0}, "c": {label: 21600.0}}
+    assert counts.counts_text(data, label, "a", "b") == "+0.01 %: not the code"
+    assert counts.counts_text(data, label, "a", "c") == "+8.00 %: codegen changed"
+    assert counts.counts_text(data, label, "a", "missing") == ""
+    (tmp_path / "m").mkdir()
+    assert counts.load_counts(str(tmp_path), "m") == {}
+    (tmp_path / "m" / counts.COUNTS_FILE).write_text(json.dumps(
+        {"format": 1, "releases": {"a": {"counts": data["a"]}}}))
+    assert counts.load_counts(str(tmp_path), "m") == {"a": data["a"]}

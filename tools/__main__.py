@@ -21,10 +21,10 @@ VERBS = {
               "instruction counts: pair (default; both environments of a session), family"),
     "history": ({"run": "tools.history.run", "report": "tools.history.steps",
                  "narrow": "tools.history.narrow", "envs": "tools.history.envs",
-                 "probe": "tools.history.probe",
+                 "probe": "tools.history.probe", "counts": "tools.history.counts",
                  "ledger": "tools.history.ledger"},
-                "release histories: run (default; --kernel NAME), report, probe, narrow, "
-                "envs, ledger"),
+                "release histories: run (default; --kernel NAME), report, probe, counts, "
+                "narrow, envs, ledger"),
     "publish": ("tools.dashboard.publish", "the offline dashboard (html/), histories beside it"),
     "report": ({"findings": "tools.reports.findings", "headline": "tools.reports.headline",
                 "timeline": "tools.reports.release_timeline", "drift": "tools.reports.run_drift"},

@@ -281,7 +281,8 @@ def changes_page(main_html_dir):
                     f" (spans {', '.join(s['spans'])})" if s.get("spans") else "")),
                 e(s["verdict"]), e(interval(s)),
                 f"{s['q']:.2g}", e(s["test"]),
-                f"+{(s['detectable'] - 1) * 100:.0f} %", e(probe_text(s.get("probe"))))) + "</tr>")
+                f"+{(s['detectable'] - 1) * 100:.0f} %", e(probe_text(s.get("probe"))),
+                e(s.get("instructions") or "not counted"))) + "</tr>")
         probed = [s for s in steps if s.get("probe")]
         body.append(f"<p>The bare probe (both releases timed again in fresh processes that "
                     f"import only numpy and the library) confirmed "
@@ -290,7 +291,8 @@ def changes_page(main_html_dir):
                     f"release's.</p>")
         body.append('<table class="table table-condensed steps"><thead><tr><th>case</th>'
                     "<th>releases</th><th>verdict</th><th>ratio [95 % CI]</th><th>q</th>"
-                    "<th>confirmed by</th><th>detectable</th><th>bare probe</th></tr></thead>"
+                    "<th>confirmed by</th><th>detectable</th><th>bare probe</th><th>instructions</th>"
+                    "</tr></thead>"
                     "<tbody>"
                     + "".join(rows) + "</tbody></table>")
     body.append("<h2 id=\"pairs\">Release pairs</h2>")

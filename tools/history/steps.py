@@ -40,6 +40,7 @@ from ..reports.tables import render
 from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_logs
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_name
+from .counts import counts_text, load_counts
 from .envs import CANARY_SUFFIX
 from .pictures import cell_text, confirmed_plots, step_map, version
 from .paths import ROUNDS_FILE, config_path, resolved
@@ -107,6 +108,7 @@ class HistoryData:
         self.rounds = self.progress["measured"]
         self.controls = {label: from_label(label).is_control(self.history.library)
                          for label in self.labels}
+        self.counts = load_counts(self.results_dir, machine)  # {release: {label: per call}}
         # {side: {label: {round: median}}}
         self.medians = {}
         for rnd in self.rounds:
@@ -307,6 +309,9 @@ def confirmed_steps(data, steps=None):
                             "after": step.after, "test": how, "ratio": r.ratio,
                             "low": r.low, "high": r.high, "q": r.q,
                             "detectable": step.pair[label].detectable,
+                            "instructions": counts_text(data.counts, label,
+                                                        step.pair[label].since or step.before,
+                                                        step.after),
                             "verdict": r.verdict})
     return out
 
@@ -416,12 +421,13 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
                           ("controls", [c for c in confirmed if c["control"]])):
         rows = [[short(c["label"]), _step_name(c),
                  c["verdict"], _interval(c), f"{c['q']:.2g}", c["test"],
-                 f"+{(c['detectable'] - 1) * 100:.0f} %", probe_text(c["probe"])]
+                 f"+{(c['detectable'] - 1) * 100:.0f} %", probe_text(c["probe"]),
+                 c["instructions"] or "not counted"]
                 for c in chosen]
         out += [f"### {title}: {len(chosen)}", ""]
         if rows:
             out += md_table(["case", "step", "verdict", "ratio [95 % CI]", "q", "by",
-                             "detectable", "bare probe"], rows)
+                             "detectable", "bare probe", "instructions"], rows)
         out += [""]
     if confirmed:
         out += [f"![Each confirmed step: the case's time at every release, 95 % intervals, "
