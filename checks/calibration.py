@@ -26,13 +26,12 @@ import zlib
 import numpy as np
 from scipy import stats
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError, run_main
 from tools.reports.compare_releases import compare
 from tools.reports.tables import render
 from tools.reports.verdicts import FDR, GATE, judge
 from tools.results.config import machine_name
 from tools.results.pins import pins
-from tools.results.rows import ResultsError
 from tools.results.atomic import write_text_atomic
 from tools.results.sessions import Session, load_session
 from tools.run.measure_pair import FAMILIES, measure_pair, select_cases, subset
@@ -202,28 +201,24 @@ def main(argv=None):
                         help="measure nothing: summarize the stored calibration sessions")
     args = parser.parse_args(argv)
     library_dir = os.path.join(args.out, args.machine, f"calibration-{LIBRARY}-{RELEASE}")
-    try:
-        if not args.report_only:
-            selection = subset(args.families.split(","), args.bench)
-            cases = {label: name for label, _, name in select_cases(selection)}
-            if not cases:
-                raise ResultsError("no case matches the selection")
-            start = len(glob.glob(os.path.join(library_dir, "*.json")))
-            for k in range(start, start + args.sessions):
-                print(f"== calibration session {k + 1 - start}/{args.sessions}", flush=True)
-                session = measure_pair(LIBRARY, RELEASE, RELEASE, args.rounds, selection,
-                                       args.machine, args.out, inject=injection(cases, k),
-                                       kind="calibration")
-                target = os.path.join(library_dir, os.path.basename(session.path))
-                os.makedirs(library_dir, exist_ok=True)
-                os.replace(session.path, target)
-        paths = sorted(glob.glob(os.path.join(library_dir, "*.json")))
-        if not paths:
-            raise ResultsError(f"no calibration session under {library_dir}")
-        sessions = [load_session(p) for p in paths]
-    except ResultsError as exc:
-        print(f"calibrate: {exc}", file=sys.stderr)
-        return 2
+    if not args.report_only:
+        selection = subset(args.families.split(","), args.bench)
+        cases = {label: name for label, _, name in select_cases(selection)}
+        if not cases:
+            raise ToolError("no case matches the selection")
+        start = len(glob.glob(os.path.join(library_dir, "*.json")))
+        for k in range(start, start + args.sessions):
+            print(f"== calibration session {k + 1 - start}/{args.sessions}", flush=True)
+            session = measure_pair(LIBRARY, RELEASE, RELEASE, args.rounds, selection,
+                                   args.machine, args.out, inject=injection(cases, k),
+                                   kind="calibration")
+            target = os.path.join(library_dir, os.path.basename(session.path))
+            os.makedirs(library_dir, exist_ok=True)
+            os.replace(session.path, target)
+    paths = sorted(glob.glob(os.path.join(library_dir, "*.json")))
+    if not paths:
+        raise ToolError(f"no calibration session under {library_dir}")
+    sessions = [load_session(p) for p in paths]
     lines, flags, cases = summarize(sessions)
     env = sessions[0].versions("A")
     head = ["# Calibration of the release comparison", "",
@@ -239,4 +234,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m checks.calibration"))

@@ -18,7 +18,7 @@ import time
 
 from benchmarks.instructions import ISA, count_cases, family_cases
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, run_main
 from tools.reports.tables import render
 from tools.reports.verdicts import COUNT_GATE
 from tools.results.atomic import write_text_atomic
@@ -125,4 +125,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m checks.counts"))

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, run_main
 
 # Two phases: each start has a few seconds of set-up (machine, provenance) before them, so
 # random kills land in every part of the job, several of them after a phase completed.
@@ -235,4 +235,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m checks.kill_safety"))

@@ -30,8 +30,8 @@ import sys
 import tempfile
 import timeit
 
-from tools import REPO_ROOT
-from tools.results.rows import ResultsError, load_rows, result_files, unquote
+from tools import REPO_ROOT, ToolError, run_main
+from tools.results.rows import load_rows, result_files, unquote
 from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.run.overlay import overlay, pip_into
 
@@ -164,7 +164,7 @@ def main(argv=None):
         try:
             with tempfile.TemporaryDirectory() as scratch:
                 asv = asv_medians(scratch)
-        except (RuntimeError, ResultsError) as exc:
+        except (RuntimeError, ToolError) as exc:
             print(f"\ntimeit_check: {exc}", file=sys.stderr)
             return 2
         print("timeit ...", flush=True)
@@ -205,4 +205,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m checks.timeit_agreement"))

@@ -31,11 +31,10 @@ import time
 
 from benchmarks.placement import anon_huge_kb, numpy_array
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError, run_main
 from tools.reports.bandwidth_report import ceiling_summary
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name, provenance_dir
-from tools.results.rows import ResultsError
 from tools.run.asv_config import head_commit
 from tools.run.likwid_anchor import cpu_flags, isa_suffix, parse_mbytes, working_set
 
@@ -143,11 +142,11 @@ def main(argv=None):
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
         if args.rounds < 2 or min(sizes) < 1_000_000:
-            raise ResultsError("--rounds must be 2 or more and every size at least 1000000 "
+            raise ToolError("--rounds must be 2 or more and every size at least 1000000 "
                                "(NumPy madvises huge pages from 4 MB)")
         machine, commit = machine_name(args.machine), head_commit()
         result = check(sizes, args.rounds, args.seconds)
-    except (ResultsError, ValueError) as exc:
+    except (ToolError, ValueError) as exc:
         print(f"ceiling check: {exc}", file=sys.stderr)
         return 2
     except (RuntimeError, FileNotFoundError) as exc:  # likwid-bench missing or failing
@@ -163,4 +162,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m experiments.ceiling"))

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, run_main
 from tools.reports.tables import render
 from tools.reports.verdicts import result_of_logs
 from tools.results.atomic import write_json_atomic
@@ -114,4 +114,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m experiments.gelu_level"))

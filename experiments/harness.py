@@ -32,12 +32,12 @@ import numpy as np
 from benchmarks.cases import all_cases
 from benchmarks.common import DATA_CACHE_VAR
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError, run_main
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
-from tools.results.rows import ResultsError, load_rows, result_files
+from tools.results.rows import load_rows, result_files
 from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.run.interleave import DATA_CACHE, measure_round, round_order
 from tools.run.overlay import overlay, pip_into
@@ -66,7 +66,7 @@ def overlay_python(release):
     packages after it: asv can run there, and the kept environment is not touched."""
     kept = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
     if not os.path.isfile(kept):
-        raise ResultsError(f"no kept environment for torch {release} under "
+        raise ToolError(f"no kept environment for torch {release} under "
                            f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
                            "envs torch")
     return overlay(os.path.join(OVERLAY_ROOT, f"torch-{release}"), kept,
@@ -174,15 +174,15 @@ def main(argv=None):
     try:
         releases = args.releases.split(",")
         if len(releases) != 2 or releases[0] == releases[1]:
-            raise ResultsError("--releases takes two different torch releases, e.g. 2.7.1,2.8.0")
+            raise ToolError("--releases takes two different torch releases, e.g. 2.7.1,2.8.0")
         if args.rounds < 3:
-            raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
+            raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         cases, machine = chosen_cases(), machine_name(args.machine)
         if args.threads is not None and args.threads < 1:
-            raise ResultsError("--threads must be 1 or more")
+            raise ToolError("--threads must be 1 or more")
         threads = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else None
         data = measure(releases, args.rounds, cases, threads)
-    except (ResultsError, RuntimeError, subprocess.CalledProcessError) as exc:
+    except (ToolError, RuntimeError, subprocess.CalledProcessError) as exc:
         print(f"harness check: {exc}", file=sys.stderr)
         return 2
     steps, versus = tables(data, releases, cases)
@@ -201,4 +201,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m experiments.harness"))

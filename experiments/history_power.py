@@ -19,7 +19,7 @@ import sys
 import numpy as np
 from scipy import stats
 
-from tools.history.releases import ReleaseListError
+from tools import run_main
 from tools.history.steps import HistoryData
 from tools.reports.verdicts import CaseResult, judge, result_of_logs
 from tools.results.config import machine_name
@@ -119,11 +119,7 @@ def main(argv=None):
     machine = args.machine or machine_name()
     for stat in ("median", "min"):
         for method in ("own", "pooled"):
-            try:
-                result = analyse(args.history, machine, stat, method)
-            except ReleaseListError as exc:
-                print(f"check history-power: {exc}", file=sys.stderr)
-                return 2
+            result = analyse(args.history, machine, stat, method)
             print(f"== {args.history} on {machine}: statistic {stat}, test {method}")
             for key, value in result.items():
                 print(f"   {key}: " + (f"{value * 100:.0f} %" if isinstance(value, float) else str(value)))
@@ -131,4 +127,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m experiments.history_power"))

@@ -21,12 +21,11 @@ import numpy as np
 
 from benchmarks.cases import all_cases
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError, run_main
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
-from tools.results.rows import ResultsError
 from tools.run.interleave import measure_round
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
@@ -57,7 +56,7 @@ def requests(cases):
 def measure(release, rounds, cases, sides=SIDES, say=print):
     python = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
     if not os.path.isfile(python):
-        raise ResultsError(f"no kept environment for torch {release} under "
+        raise ToolError(f"no kept environment for torch {release} under "
                            f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
                            "envs torch")
     pythons = {side: python for side in sides}
@@ -88,25 +87,21 @@ def main(argv=None):
     parser.add_argument("--aa", action="store_true",
                         help="also an A/A in the first release: both workers without torch")
     args = parser.parse_args(argv)
-    try:
-        if args.rounds < 3:
-            raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
-        cases, machine = chosen_cases(), machine_name(args.machine)
-        data, rows = {}, []
-        runs = [(release, release, SIDES) for release in args.releases.split(",")]
-        if args.aa:
-            first = runs[0][0]
-            runs.append((f"{first} A/A", first, AA_SIDES))
-        for name, release, sides in runs:
-            data[name] = measure(release, args.rounds, cases, sides)
-            for r in verdicts(data[name], cases):
-                medians = [rnd["values"]["not"][r.case]["median"] for rnd in data[name]]
-                rows.append([name, r.case, f"{np.median(medians) * 1e3:.3g} ms",
-                             f"{r.ratio:.3f}x [{r.low:.3f}, {r.high:.3f}]", f"{r.q:.2g}",
-                             r.verdict, f"±{(r.detectable - 1) * 100:.0f} %"])
-    except ResultsError as exc:
-        print(f"import cost: {exc}", file=sys.stderr)
-        return 2
+    if args.rounds < 3:
+        raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
+    cases, machine = chosen_cases(), machine_name(args.machine)
+    data, rows = {}, []
+    runs = [(release, release, SIDES) for release in args.releases.split(",")]
+    if args.aa:
+        first = runs[0][0]
+        runs.append((f"{first} A/A", first, AA_SIDES))
+    for name, release, sides in runs:
+        data[name] = measure(release, args.rounds, cases, sides)
+        for r in verdicts(data[name], cases):
+            medians = [rnd["values"]["not"][r.case]["median"] for rnd in data[name]]
+            rows.append([name, r.case, f"{np.median(medians) * 1e3:.3g} ms",
+                         f"{r.ratio:.3f}x [{r.low:.3f}, {r.high:.3f}]", f"{r.q:.2g}",
+                         r.verdict, f"±{(r.detectable - 1) * 100:.0f} %"])
     path = os.path.join(REPO_ROOT, "report", "import-cost", f"{machine}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_json_atomic(path, {"machine": machine, "rounds": data})
@@ -119,4 +114,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m experiments.import_cost"))

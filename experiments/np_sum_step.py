@@ -30,12 +30,11 @@ import numpy as np
 
 from benchmarks.placement import NpSumPlacement
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError, run_main
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
-from tools.results.rows import ResultsError
 from tools.run.interleave import measure_round
 from tools.run.overlay import ask, copy_into, overlay
 
@@ -47,7 +46,7 @@ COUNT_SIZE = 1_000_000
 def kept_python(release):
     python = os.path.join(ENV_ROOT, f"numba-{release}", "bin", "python")
     if not os.path.isfile(python):
-        raise ResultsError(f"no kept environment for numba {release} under "
+        raise ToolError(f"no kept environment for numba {release} under "
                            f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
                            "envs numba")
     return python
@@ -63,7 +62,7 @@ def swapped_python(earlier, later):
         versions = ask(python, "import llvmlite, numba; print(numba.__version__, "
                                "llvmlite.__version__)")
     except subprocess.CalledProcessError as exc:
-        raise ResultsError(f"numba {earlier} refuses the llvmlite of {later}: "
+        raise ToolError(f"numba {earlier} refuses the llvmlite of {later}: "
                            f"{exc.stderr.strip().splitlines()[-1]}") from exc
     return python, versions.split()[1]
 
@@ -124,10 +123,10 @@ def main(argv=None):
     try:
         releases = args.releases.split(",")
         if len(releases) != 2 or releases[0] == releases[1]:
-            raise ResultsError("--releases takes two different numba releases, e.g. "
+            raise ToolError("--releases takes two different numba releases, e.g. "
                                "0.66.0,0.67.0")
         if args.rounds < 3:
-            raise ResultsError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
+            raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         earlier, later = releases
         machine = machine_name(args.machine)
         pythons = {earlier: kept_python(earlier), later: kept_python(later)}
@@ -143,7 +142,7 @@ def main(argv=None):
             data.append(measure_round(number, pythons, requests()))
             print(f"np-sum-step: round {number}/{args.rounds} "
                   f"({data[-1]['seconds']:.0f} s)", flush=True)
-    except (ResultsError, subprocess.CalledProcessError) as exc:
+    except (ToolError, subprocess.CalledProcessError) as exc:
         print(f"np-sum-step: {exc}", file=sys.stderr)
         return 2
     path = os.path.join(REPO_ROOT, "report", "np-sum-step", f"{machine}.json")
@@ -174,4 +173,4 @@ def _ms(seconds):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m experiments.np_sum_step"))

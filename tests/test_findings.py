@@ -4,8 +4,10 @@ import os
 
 import pytest
 
+from tools import ToolError
 from tools.reports import findings
 from tools.results.rows import Row
+from tools.__main__ import main as tools_main
 
 ENV = {"machine": "fixture", "cpu": "test cpu", "num_cpu": "2", "numpy": "2.4.6",
        "numba": "0.68.1", "torch": "2.13.0", "torch_threads": "2", "numba_threads": "2",
@@ -136,16 +138,15 @@ def test_missing_benchmarks_are_reported_as_not_measured(tmp_path):
     (["--numba", "0.1.0"], "no result file matches numba 0.1.0"),
 ])
 def test_bad_input_is_one_line(argv, message, capsys, tmp_path):
-    assert findings.main([*argv, "--out", str(tmp_path)]) == 2
+    assert tools_main(["report", "findings", *argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not os.listdir(tmp_path)
 
 
 def test_a_partial_run_never_replaces_the_report(tmp_path):
-    from tools.results.rows import ResultsError
 
     findings.check_complete(fixture_rows(), "results/x.json")  # the whole set passes
     partial = [r for r in fixture_rows() if "Gelu" in r.benchmark]
-    with pytest.raises(ResultsError, match="no values for Sum.time_sum, AxisSum.time_axis_sum"):
+    with pytest.raises(ToolError, match="no values for Sum.time_sum, AxisSum.time_axis_sum"):
         findings.check_complete(partial, "results/x.json")

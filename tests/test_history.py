@@ -11,10 +11,9 @@ import sys
 
 import pytest
 
-from tools import REPO_ROOT
+from tools import REPO_ROOT, ToolError
 from tools.history import ledger
-from tools.history.releases import (RELEASES_FILE, ReleaseListError, load_histories,
-                                    parse_history)
+from tools.history.releases import RELEASES_FILE, load_histories, parse_history
 from tools.history.subset import subset_cases
 from tools.run.interleave import round_order
 
@@ -86,7 +85,7 @@ BAD = [
 @pytest.mark.parametrize("change,message", BAD)
 def test_a_bad_release_list_is_refused_in_one_line(tmp_path, change, message):
     entry = dict(LIST["histories"]["numba"], **change)
-    with pytest.raises(ReleaseListError) as info:
+    with pytest.raises(ToolError) as info:
         parse_history("numba", entry)
     assert message in str(info.value) and "\n" not in str(info.value)
     path = _write(tmp_path, {"numba": entry})
@@ -414,3 +413,23 @@ def test_a_skip_reason_reaches_the_graph_tooltip_and_the_grid_holds_only_measure
     assert "No module named 'x'" in hovered.replace("&#39;", "'"), hovered
     text = build_report("numba", MACHINE, str(results))
     assert f"n/a ({reason})" in text  # and the report says the same
+
+
+def test_history_counts_map_timed_cases_and_read_beside_a_step(tmp_path):
+    from tools.history import counts
+
+    labels = {"Sum.time_sum(10000, numba_loop, cpu)", "Gelu.time_gelu(100000, eager, cpu, default)",
+              "Sum.time_sum(10000000, python_loop, cpu)"}  # the last is never counted
+    cases, by_timed = counts.history_family(labels)
+    assert set(by_timed) == labels - {"Sum.time_sum(10000000, python_loop, cpu)"}
+    assert sorted(spec[0] for spec in cases) == sorted(by_timed.values())
+    label = "Sum.time_sum(10000, numba_loop, cpu)"
+    data = {"a": {label: 20000.0}, "b": {label: 20001.0}, "c": {label: 21600.0}}
+    assert counts.counts_text(data, label, "a", "b") == "+0.01 %: not the code"
+    assert counts.counts_text(data, label, "a", "c") == "+8.00 %: codegen changed"
+    assert counts.counts_text(data, label, "a", "missing") == ""
+    (tmp_path / "m").mkdir()
+    assert counts.load_counts(str(tmp_path), "m") == {}
+    (tmp_path / "m" / counts.COUNTS_FILE).write_text(json.dumps(
+        {"format": 1, "releases": {"a": {"counts": data["a"]}}}))
+    assert counts.load_counts(str(tmp_path), "m") == {"a": data["a"]}

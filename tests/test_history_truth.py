@@ -13,6 +13,7 @@ import numpy
 import pytest
 
 from test_history import LABELS, _synthetic, tags_of
+from tools import ToolError
 from tools.history.envs import build_env, env_python, installed_packages, seed_pins
 from tools.history.probe import agreement, bare_request, judge_steps, measure
 from tools.history.steps import HistoryData, build_report, confirmed_steps
@@ -54,7 +55,7 @@ def test_the_preflight_refuses_an_environment_that_lacks_a_module_the_others_hav
     env_dir, _ = numpy_only
     cases = requests([from_label(label) for label in LABELS[:1]])  # numba_loop: needs numba
     pythons = {"full": sys.executable, "numpy-only": env_python(env_dir)}
-    with pytest.raises(preflight.PreflightError) as info:
+    with pytest.raises(ToolError) as info:
         preflight.check(pythons, cases)
     lines = str(info.value).splitlines()
     assert lines[0].startswith("1 case(s) prepare in some environments and not in others")

@@ -5,9 +5,10 @@ import os
 
 import pytest
 
-from tools.results.rows import ResultsError
+from tools import ToolError
 from tools.results import asv_launcher as asv_atomic
 from tools.run import main_job
+from tools.__main__ import main as tools_main
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_a_record_that_disagrees_with_an_earlier_one_is_refused(tmp_path, monkey
     assert first["numba"] == "0.68.1" and first["dirty"] == "no"
     main_job.record_provenance("python", path, [])  # the same: fine
     info["numba"] = "0.67.0"
-    with pytest.raises(ResultsError, match="numba 0.68.1 -> 0.67.0"):
+    with pytest.raises(ToolError, match="numba 0.68.1 -> 0.67.0"):
         main_job.record_provenance("python", path, [])
 
 
@@ -102,7 +103,7 @@ def test_the_stamp_copies_the_record(tmp_path):
 def test_a_dirty_tree_is_refused(monkeypatch, capsys):
     monkeypatch.setattr(main_job, "dirty_files", lambda: ["benchmarks/bench_sum.py"])
     monkeypatch.setattr(main_job, "head_commit", lambda: "c" * 40)
-    assert main_job.main([]) == 2
+    assert tools_main(["run"]) == 2
     err = capsys.readouterr().err
     assert "uncommitted changes in benchmarks/bench_sum.py" in err
     assert len(err.strip().splitlines()) == 1

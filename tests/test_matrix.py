@@ -15,6 +15,7 @@ from tools.run import provenance
 from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.results.pins import pair_pins, pins
 from tools.results.rows import load_rows, result_files, unquote
+from tools.__main__ import main as tools_main
 
 pytestmark = pytest.mark.integration  # real commands, environments or a browser
 
@@ -164,7 +165,7 @@ def test_release_timeline_plots(matrix_run, tmp_path, capsys):
 ])
 def test_compare_releases_bad_input_is_one_line(pair_session, capsys, argv, message):
     out, _ = pair_session
-    assert compare_releases.main([*argv, "--rounds-dir", out]) == 2
+    assert tools_main(["compare", *argv, "--rounds-dir", out]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
 
@@ -179,7 +180,7 @@ def test_a_session_cut_short_or_mixed_is_refused_in_one_line(pair_session, capsy
     cut = tmp_path / "cut.json"
     cut.write_text(open(path).read()[:500])
     for bad, message in ((mixed, "more than one session"), (cut, "not valid JSON")):
-        assert compare_releases.main(["numba", *NUMBA_RELEASES, "--session", str(bad)]) == 2
+        assert tools_main(["compare", "numba", *NUMBA_RELEASES, "--session", str(bad)]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
 
@@ -190,8 +191,6 @@ def test_a_session_cut_short_or_mixed_is_refused_in_one_line(pair_session, capsy
     (["numba", "0.67.0", "0.68.1", "--families", "Nope"], "unknown family Nope"),
 ])
 def test_measure_pair_bad_input_is_one_line(capsys, argv, message):
-    from tools.run import measure_pair
-
-    assert measure_pair.main(argv) == 2
+    assert tools_main(["pair", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1

@@ -143,9 +143,11 @@ def test_headline_reads_the_smoke_results(smoke_run, capsys):
 
 
 def test_tools_explain_bad_input_in_one_line(tmp_path, capsys):
-    assert headline.main(["--results", str(tmp_path)]) == 2
+    from tools.__main__ import main as tools_main
+
+    assert tools_main(["report", "headline", "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("headline: no asv results") and "\n" not in err
+    assert err.startswith("python -m tools report headline: no asv results") and "\n" not in err
 
 
 def _asv_names():

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from tools import ToolError
 from tools.reports import verdicts
-from tools.results.rows import ResultsError
 from tools.results.atomic import write_json_atomic
 from tools.results.sessions import FORMAT, check_session, load_session
 from tools.run.measure_pair import check_pair
@@ -97,7 +97,7 @@ def _session(**changes):
 ])
 def test_sessions_that_mix_or_lack_something_are_refused(change, message):
     check_session(_session())  # the unchanged one is fine
-    with pytest.raises(ResultsError, match=message):
+    with pytest.raises(ToolError, match=message):
         check_session(_session(x=change))
 
 
@@ -106,7 +106,7 @@ def test_a_truncated_session_file_is_one_clear_error(tmp_path):
     write_json_atomic(str(path), _session())
     assert load_session(str(path)).library == "numba"
     path.write_text(path.read_text()[:100])
-    with pytest.raises(ResultsError, match="not valid JSON"):
+    with pytest.raises(ToolError, match="not valid JSON"):
         load_session(str(path))
 
 
@@ -122,7 +122,7 @@ BASE = {"numpy": "2.4.6", "numba": "0.68.1", "llvmlite": "0.50.0", "torch": "2.1
     ("numba", {"numba": "0.67.0", "torch": "2.14.1"}, "differ in torch"),
 ])
 def test_unlike_environments_are_refused(library, b_changes, message):
-    with pytest.raises(ResultsError, match=message):
+    with pytest.raises(ToolError, match=message):
         check_pair(library, {"A": BASE, "B": {**BASE, **b_changes}})
 
 
@@ -150,3 +150,42 @@ def test_a_worker_times_a_case_and_skips_what_cannot_run():
     assert timed["number"] >= 64 and timed["number"] & (timed["number"] - 1) == 0
     assert timed["median"] * timed["number"] >= 0.005
     assert "skipped" in skipped
+
+
+def test_detectable_change_is_the_threshold_the_verdict_uses():
+    from tools.reports.verdicts import detectable_ratio, power_at
+
+    for rounds in (3, 5, 8):
+        for family in (1, 8, 48):
+            found = detectable_ratio(0.1, rounds, family)
+            assert abs(power_at(0.1, rounds, found, family) - 0.8) < 1e-6
+    # more cases in the family ask a larger t of each, so less is seen
+    assert detectable_ratio(0.1, 5, 1) < detectable_ratio(0.1, 5, 8) < detectable_ratio(0.1, 5, 48)
+    assert detectable_ratio(0.001, 8, 1) == verdicts.GATE  # never under the effect gate
+    judged = verdicts.judge([verdicts.result_of_logs(f"c{i}", [0.01, -0.02, 0.03, 0.0])
+                             for i in range(8)])
+    assert all(r.detectable == detectable_ratio(r.sd, 4, family=8) for r in judged)
+
+
+def test_replicates_split_passes_from_workers():
+    """experiments/replicates.py: passes as independent as workers read ICC near 0; a level
+    set by the worker reads ICC near 1, and its passes are worth about one replicate each."""
+    from experiments.replicates import PASS, analyse, variance_split
+
+    rng = np.random.default_rng(7)
+    independent = {w: list(rng.normal(0, 0.1, 8)) for w in range(40)}
+    sd_pass, sd_worker, icc = variance_split(independent)
+    assert abs(sd_pass - 0.1) < 0.015 and icc < 0.1
+    assert abs(sd_worker - 0.1 / math.sqrt(8)) < 0.015
+    by_worker = {w: list(rng.normal(0, 0.2) + rng.normal(0, 0.01, 8)) for w in range(40)}
+    assert variance_split(by_worker)[2] > 0.9
+
+    def rounds(level):  # 4 rounds, 3 passes, an A/A pair whose level is the worker's
+        return [{"round": r, "values": {side: {
+            f"c{PASS}{p}": {"median": math.exp(level(r, side) + 0.001 * p)} for p in range(3)}
+            for side in ("a", "b")}} for r in range(1, 5)]
+
+    figures = analyse(rounds(lambda r, side: 0.1 * r + (0.05 if side == "b" else 0)), ["c"],
+                      ["a", "b"], 3)["c"]
+    assert abs(figures["aa_ratio"] - math.exp(0.05)) < 1e-6 and figures["icc"] > 0.99
+    assert figures["effective_replicates"] < 5  # 12 timings worth the 4 workers

@@ -7,6 +7,8 @@ topics (`report`, `check`, `history`, `count`) takes the topic first:
 import importlib
 import sys
 
+from tools import run_main
+
 # verb -> module, or {topic: module} with the first topic the default.
 VERBS = {
     "run": ("tools.run.main_job", "the main job: every phase here, provenance, findings, dashboard"),
@@ -19,10 +21,10 @@ VERBS = {
               "instruction counts: pair (default; both environments of a session), family"),
     "history": ({"run": "tools.history.run", "report": "tools.history.steps",
                  "narrow": "tools.history.narrow", "envs": "tools.history.envs",
-                 "probe": "tools.history.probe",
+                 "probe": "tools.history.probe", "counts": "tools.history.counts",
                  "ledger": "tools.history.ledger"},
-                "release histories: run (default; --kernel NAME), report, probe, narrow, "
-                "envs, ledger"),
+                "release histories: run (default; --kernel NAME), report, probe, counts, "
+                "narrow, envs, ledger"),
     "publish": ("tools.dashboard.publish", "the offline dashboard (html/), histories beside it"),
     "report": ({"findings": "tools.reports.findings", "headline": "tools.reports.headline",
                 "timeline": "tools.reports.release_timeline", "drift": "tools.reports.run_drift"},
@@ -32,10 +34,11 @@ VERBS = {
                "likwid": "tools.run.likwid_anchor", "ceiling": "experiments.ceiling",
                "import-cost": "experiments.import_cost", "harness": "experiments.harness",
                "np-sum-step": "experiments.np_sum_step", "gelu-level": "experiments.gelu_level",
-               "history-power": "experiments.history_power"},
+               "history-power": "experiments.history_power",
+               "replicates": "experiments.replicates"},
               "the instruments (checks/): timeit, counts, kill, calibrate, likwid; the "
               "experiments of report/mechanisms.md (experiments/): ceiling, import-cost, "
-              "harness, np-sum-step, gelu-level, history-power"),
+              "harness, np-sum-step, gelu-level, history-power, replicates"),
     "envs": ("tools.run.matrix_envs", "create or list the release matrix's environments"),
     "provenance": ("tools.run.provenance", "what produced a result file (or would, here)"),
     "ci": ({"plan": "tools.ci.machines", "measure": "tools.ci.steps",
@@ -87,7 +90,7 @@ def main(argv=None):
     module_name, _, function = target.partition(":")  # "module" or "module:function"
     module = importlib.import_module(module_name)
     sys.argv = [prog, *rest]  # argparse names the command as the user typed it
-    return getattr(module, function or "main")(rest)
+    return run_main(getattr(module, function or "main"), prog, rest)
 
 
 if __name__ == "__main__":

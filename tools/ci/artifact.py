@@ -24,13 +24,12 @@ import json
 import os
 import re
 import shutil
-import sys
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError
 from ..history.releases import load_histories
 from ..results.atomic import copy_atomic, write_json_atomic, write_text_atomic
 from ..dashboard.machines_page import newest_params
-from ..results.rows import ResultsError, read_json
+from ..results.rows import read_json
 
 MANIFEST = "manifest.json"
 # What identifies a machine's hardware: asv's machine.json fields and, where recorded, the
@@ -71,7 +70,7 @@ def pack(name, out, root=REPO_ROOT):
     """Copy machine `name`'s files under `out` with a manifest; return the manifest."""
     files = owned_files(name, root)
     if not any(f.startswith(f"results/{name}/") for f in files):
-        raise ResultsError(f"machine {name!r} has no results under results/{name}/: "
+        raise ToolError(f"machine {name!r} has no results under results/{name}/: "
                            "nothing to pack (did its job run?)")
     for rel in files:
         target = os.path.join(out, rel)
@@ -83,19 +82,13 @@ def pack(name, out, root=REPO_ROOT):
     return manifest
 
 
-
-
 def main_pack(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools ci pack",
                                      description="this machine's files, for `ci merge`")
     parser.add_argument("name", help="the machine name (its results/NAME/)")
     parser.add_argument("--out", required=True, help="the artifact folder to write")
     args = parser.parse_args(argv)
-    try:
-        manifest = pack(args.name, args.out)
-    except ResultsError as exc:
-        print(f"ci pack: {exc}", file=sys.stderr)
-        return 2
+    manifest = pack(args.name, args.out)
     print(f"packed {len(manifest['files'])} files of {args.name} into {args.out}")
     return 0
 
@@ -104,12 +97,12 @@ def read_artifact(folder):
     """(manifest, folder) after checking every file against its SHA-256."""
     path = os.path.join(folder, MANIFEST)
     if not os.path.isfile(path):
-        raise ResultsError(f"{folder} has no {MANIFEST}: not an artifact of `ci pack`")
+        raise ToolError(f"{folder} has no {MANIFEST}: not an artifact of `ci pack`")
     manifest = read_json(path)
     for rel, digest in manifest.get("files", {}).items():
         file = os.path.join(folder, rel)
         if not os.path.isfile(file) or sha256(file) != digest:
-            raise ResultsError(f"{folder}: {rel} is missing or differs from its manifest "
+            raise ToolError(f"{folder}: {rel} is missing or differs from its manifest "
                                "(an interrupted upload?)")
     return manifest
 
@@ -130,7 +123,7 @@ def check_names(manifests, root=REPO_ROOT):
             clash = different(other or {}, hw)
             if clash:
                 what = ", ".join(f"{k} {a!r} vs {b!r}" for k, (a, b) in clash.items())
-                raise ResultsError(f"two machines claim the name {name!r}: this artifact and "
+                raise ToolError(f"two machines claim the name {name!r}: this artifact and "
                                    f"{where} differ in {what}. Give one another name in "
                                    "machines.json (it names results/NAME/)")
         seen[name] = hw
@@ -223,15 +216,11 @@ def main_merge(argv=None):
     parser.add_argument("--follow", help="the follow step's folder (releases.json, steps.json)")
     parser.add_argument("--body", help="write the pull request's description here")
     args = parser.parse_args(argv)
-    try:
-        folders = [f for f in args.artifacts if os.path.isfile(os.path.join(f, MANIFEST))]
-        if not folders:
-            raise ResultsError("no artifact of `ci pack` among " + ", ".join(args.artifacts))
-        copied = merge(folders)
-        steps = merge_follow(args.follow) if args.follow else []
-    except ResultsError as exc:
-        print(f"ci merge: {exc}", file=sys.stderr)
-        return 2
+    folders = [f for f in args.artifacts if os.path.isfile(os.path.join(f, MANIFEST))]
+    if not folders:
+        raise ToolError("no artifact of `ci pack` among " + ", ".join(args.artifacts))
+    copied = merge(folders)
+    steps = merge_follow(args.follow) if args.follow else []
     if args.body:
         write_text_atomic(args.body, pr_body(copied, steps))
         print(f"wrote {args.body}")

@@ -23,9 +23,9 @@ import urllib.request
 
 from packaging.version import InvalidVersion, Version
 
+from .. import ToolError, run_main
 from ..history.ledger import generate
-from ..history.releases import (RELEASES_FILE, ReleaseListError, has_cp311_wheel,
-                                load_histories)
+from ..history.releases import RELEASES_FILE, has_cp311_wheel, load_histories
 from ..results.atomic import write_json_atomic, write_text_atomic
 
 PYPI = "https://pypi.org/pypi/{}/json"
@@ -79,7 +79,7 @@ def append_releases(path, steps):
         last = f'{{"version": "{step["old"]}", '
         at = next((i for i, line in enumerate(lines) if line.strip().startswith(last)), None)
         if at is None:
-            raise ReleaseListError(f"{path}: no release {step['old']} line to append after")
+            raise ToolError(f"{path}: no release {step['old']} line to append after")
         indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
         lines[at] = lines[at].rstrip(",") + ","
         entry = json.dumps({"version": step["new"], "date": step["date"]})
@@ -104,7 +104,7 @@ def follow(releases_file, index):
         for name in histories:
             after = generate(name, releases_file, os.path.join(scratch, "after"))
             if after[:len(before[name])] != before[name]:
-                raise ReleaseListError(f"appending to {name} would change earlier ledger "
+                raise ToolError(f"appending to {name} would change earlier ledger "
                                        "commits: the committed results would lose theirs")
     return steps
 
@@ -126,7 +126,7 @@ def main(argv=None):
         else:
             index = pypi_releases
         steps = follow(args.releases_file, index)
-    except (ReleaseListError, OSError, ValueError) as exc:
+    except (ToolError, OSError, ValueError) as exc:
         print(f"ci follow: {exc}", file=sys.stderr)
         return 2
     for step in steps:
@@ -144,4 +144,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.ci.follow"))

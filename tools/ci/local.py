@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT
-from ..results.rows import ResultsError, read_json
+from .. import REPO_ROOT, run_main
+from ..results.rows import read_json
 from .machines import MACHINES_FILE, plan
 
 WORK = os.path.join(REPO_ROOT, ".asv", "ci-local")
@@ -105,16 +105,12 @@ def main(argv=None):
                                                "list (PyPI's JSON per library) first")
     parser.add_argument("--no-publish", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        status = run_local(args.file, args.machines.split(","), args.work, args.follow_index,
-                           not args.no_publish)
-    except ResultsError as exc:
-        print(f"ci local: {exc}", file=sys.stderr)
-        return 2
+    status = run_local(args.file, args.machines.split(","), args.work, args.follow_index,
+                       not args.no_publish)
     for step, code in status.items():
         say(f"{step}: {'ok' if code == 0 else f'exit {code}'}")
     return 0 if all(code == 0 for code in status.values()) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.ci.local"))

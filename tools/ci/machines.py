@@ -15,9 +15,9 @@ import os
 import re
 import sys
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.releases import COMPARED_LIBRARIES
-from ..results.rows import ResultsError, read_json
+from ..results.rows import read_json
 
 MACHINES_FILE = os.path.join(REPO_ROOT, "machines.json")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a folder name under results/
@@ -26,47 +26,47 @@ DEFAULTS = {"main": True, "histories": [], "history_rounds": 5, "pairs": [], "pa
 
 
 def load_machines(path=MACHINES_FILE):
-    """[machine entry] with defaults filled in; ResultsError (one line) on a bad file."""
+    """[machine entry] with defaults filled in; ToolError (one line) on a bad file."""
     data = read_json(path)
     entries = data.get("machines") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise ResultsError(f"{path}: needs a non-empty list under \"machines\"")
+        raise ToolError(f"{path}: needs a non-empty list under \"machines\"")
     seen, out = set(), []
     for i, entry in enumerate(entries):
         where = f"{path}: machine {i + 1}"
         if not isinstance(entry, dict):
-            raise ResultsError(f"{where} is not an object")
+            raise ToolError(f"{where} is not an object")
         unknown = set(entry) - set(DEFAULTS) - {"name", "runs-on"}
         if unknown:
-            raise ResultsError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+            raise ToolError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
         name = entry.get("name")
         if not isinstance(name, str) or not NAME.match(name):
-            raise ResultsError(f"{where}: name {name!r} must be letters, digits, . _ - "
+            raise ToolError(f"{where}: name {name!r} must be letters, digits, . _ - "
                                "(it names the folder results/NAME/)")
         if name in seen:
-            raise ResultsError(f"{path}: machine {name!r} is listed twice")
+            raise ToolError(f"{path}: machine {name!r} is listed twice")
         seen.add(name)
         labels = entry.get("runs-on")
         if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
-            raise ResultsError(f"{where} ({name}): runs-on must be a list of runner labels")
+            raise ToolError(f"{where} ({name}): runs-on must be a list of runner labels")
         machine = {**DEFAULTS, **entry}
         for pair in machine["pairs"]:
             check_pair(pair, f"{where} ({name})")
         for history in machine["histories"]:
             if history not in COMPARED_LIBRARIES:
-                raise ResultsError(f"{where} ({name}): unknown history {history!r}: "
+                raise ToolError(f"{where} ({name}): unknown history {history!r}: "
                                    f"choose from {', '.join(COMPARED_LIBRARIES)}")
         if not machine["main"] and not machine["histories"] and not machine["pairs"]:
-            raise ResultsError(f"{where} ({name}) runs nothing: set main, histories or pairs")
+            raise ToolError(f"{where} ({name}) runs nothing: set main, histories or pairs")
         out.append(machine)
     return out
 
 
 def check_pair(pair, where):
     if not (isinstance(pair, list) and len(pair) == 3 and all(isinstance(x, str) for x in pair)):
-        raise ResultsError(f"{where}: a pair is [library, A, B], not {pair!r}")
+        raise ToolError(f"{where}: a pair is [library, A, B], not {pair!r}")
     if pair[0] not in COMPARED_LIBRARIES:
-        raise ResultsError(f"{where}: unknown library {pair[0]!r} in a pair: "
+        raise ToolError(f"{where}: unknown library {pair[0]!r} in a pair: "
                            f"choose from {', '.join(COMPARED_LIBRARIES)}")
     return tuple(pair)
 
@@ -76,7 +76,7 @@ def machine_entry(name, path=MACHINES_FILE):
         if machine["name"] == name:
             return machine
     known = ", ".join(m["name"] for m in load_machines(path))
-    raise ResultsError(f"no machine {name!r} in {path}: listed are {known}")
+    raise ToolError(f"no machine {name!r} in {path}: listed are {known}")
 
 
 def plan(path=MACHINES_FILE, selected=None, new_pairs=(), histories=True):
@@ -87,7 +87,7 @@ def plan(path=MACHINES_FILE, selected=None, new_pairs=(), histories=True):
     wanted = [s for s in (selected or []) if s]
     unknown = [s for s in wanted if s not in names]
     if unknown:
-        raise ResultsError(f"no machine {', '.join(map(repr, unknown))} in {path}: "
+        raise ToolError(f"no machine {', '.join(map(repr, unknown))} in {path}: "
                            f"listed are {', '.join(names)}")
     out = []
     for machine in machines:
@@ -112,15 +112,11 @@ def main(argv=None):
     parser.add_argument("--github-output", action="store_true",
                         help="append matrix=JSON to $GITHUB_OUTPUT as well")
     args = parser.parse_args(argv)
-    try:
-        # a steps file that is not there: the follow step did not run, no new pairs
-        steps = read_json(args.steps)["steps"] if args.steps and os.path.isfile(args.steps) \
-            else []
-        pairs = [[s["library"], s["old"], s["new"]] for s in steps]
-        matrix = plan(args.file, args.machines.split(","), pairs, not args.no_histories)
-    except ResultsError as exc:
-        print(f"ci plan: {exc}", file=sys.stderr)
-        return 2
+    # a steps file that is not there: the follow step did not run, no new pairs
+    steps = read_json(args.steps)["steps"] if args.steps and os.path.isfile(args.steps) \
+        else []
+    pairs = [[s["library"], s["old"], s["new"]] for s in steps]
+    matrix = plan(args.file, args.machines.split(","), pairs, not args.no_histories)
     text = json.dumps(matrix, separators=(",", ":"))
     print(text)
     if args.github_output and os.environ.get("GITHUB_OUTPUT"):
@@ -130,4 +126,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.ci.machines"))

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT
-from ..results.rows import ResultsError
+from .. import REPO_ROOT, ToolError
 from .machines import DEFAULTS, MACHINES_FILE, machine_entry
 
 
@@ -76,8 +75,8 @@ def main(argv=None):
         elif args.name:
             machine = machine_entry(args.name, args.file)
         else:
-            raise ResultsError("name a machine, or give --entry")
-    except (ResultsError, ValueError) as exc:
+            raise ToolError("name a machine, or give --entry")
+    except (ToolError, ValueError) as exc:
         print(f"ci measure: {exc}", file=sys.stderr)
         return 2
     return 1 if measure(machine) else 0

@@ -9,15 +9,15 @@ import json
 import glob
 import os
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError
 from ..history import ledger
 from ..history.asv_results import keep_measured
 from ..history.releases import load_histories
 from ..history.paths import config_path, resolved
-from ..results.config import load_config
+from ..results.config import write_derived_config
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_atomic
-from .offline import NAV_ANCHOR, PublishError, make_offline
+from .offline import NAV_ANCHOR, make_offline
 
 HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
 
@@ -69,7 +69,7 @@ def _add_nav(index, items):
     for item in items:
         if item not in new:
             if NAV_ANCHOR not in new:
-                raise PublishError(f"{index} has no navigation bar where asv 0.6.6 puts one")
+                raise ToolError(f"{index} has no navigation bar where asv 0.6.6 puts one")
             new = new.replace(NAV_ANCHOR, item + "\n\t" + NAV_ANCHOR, 1)
     if new != text:
         write_atomic(index, new)
@@ -84,32 +84,27 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     if not has_results(results_dir):
         return False
     keep_measured(results_dir)  # the grid: the history's cases, not the whole suite
-    conf = load_config(config)
     repo = os.path.join(REPO_ROOT, ".asv", "publish-ledger")
     # asv reads commit order, dates and tags from it
     ledger.generate(name, *([releases_file] if releases_file else []), root=repo)
-    conf.update(repo=os.path.join(repo, name), results_dir=results_dir,
-                benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"),
-                html_dir=html_dir or resolved(config, "html_dir"))
-    conf.pop("env_dir", None)
-    scratch = os.path.join(REPO_ROOT, ".asv", "publish-config")
-    os.makedirs(scratch, exist_ok=True)
-    path = os.path.join(scratch, f"{name}.asv.conf.json")
-    with open(path, "w") as f:
-        json.dump(conf, f, indent=2)
+    html_dir = html_dir or resolved(config, "html_dir")
+    path = write_derived_config(
+        os.path.join(REPO_ROOT, ".asv", "publish-config", f"{name}.asv.conf.json"), config,
+        drop=("env_dir",), repo=os.path.join(repo, name), results_dir=results_dir,
+        benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"), html_dir=html_dir)
     proc = run_asv(["publish"], path, capture=True)
     if proc.returncode != 0:
-        raise PublishError(f"asv publish of the {name} history failed: "
+        raise ToolError(f"asv publish of the {name} history failed: "
                            + " ".join((proc.stdout + proc.stderr).split())[-300:])
-    make_offline(conf["html_dir"])
+    make_offline(html_dir)
     from .release_pages import CHANGES_LINK, confirmed_by_history, name_releases, \
         write_regressions, write_skip_reasons
 
-    name_releases(conf["html_dir"])
-    write_skip_reasons(conf["html_dir"], name, results_dir)
+    name_releases(html_dir)
+    write_skip_reasons(html_dir, name, results_dir)
     by_machine = [(machine, steps) for machine, steps, _ in
                   confirmed_by_history(results_dirs={name: results_dir}).get(name, [])]
-    write_regressions(conf["html_dir"], by_machine)  # no confirmed step: an empty page
+    write_regressions(html_dir, by_machine)  # no confirmed step: an empty page
     machine = by_machine[0][0] if by_machine else None
     links = [HOME_LINK, CHANGES_LINK.format(up="../../")]
     reports = {os.path.basename(os.path.dirname(path)) for path in glob.glob(
@@ -117,7 +112,7 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     if reports:  # the report of the machine whose steps the Regressions page lists
         links.append(report_link(name, machine if machine in reports else min(reports)))
     links += [old_harness_link(m) for m in old_harness_machines(results_dir)]
-    _add_nav(os.path.join(conf["html_dir"], "index.html"), links)
+    _add_nav(os.path.join(html_dir, "index.html"), links)
     return True
 
 

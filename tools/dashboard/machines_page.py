@@ -10,9 +10,10 @@ import html
 import os
 import re
 
+from .. import ToolError
 from ..results.atomic import copy_atomic, write_atomic
 from ..results.releases import recorded_params
-from ..results.rows import ResultsError, read_json, result_files
+from ..results.rows import read_json, result_files
 
 PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
         '<link rel="stylesheet" href="{up}vendor/bootstrap-3.1.1/dist/css/'
@@ -79,7 +80,7 @@ def newest_params(results_dir, machine):
     run fills in a field that newer ones lack)."""
     try:
         files = result_files(results_dir, machine)  # newest first
-    except ResultsError:
+    except ToolError:
         return {}
     known = {}
     for path in reversed(files):

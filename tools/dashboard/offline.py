@@ -17,7 +17,7 @@ import tarfile
 import urllib.request
 from dataclasses import dataclass
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError
 from ..results.atomic import copy_atomic, write_atomic
 
 REGISTRY = os.environ.get("NPM_REGISTRY", "https://registry.npmjs.org").rstrip("/")
@@ -71,10 +71,6 @@ PACKAGES = [
 REMOTE_LOAD = re.compile(r'<(script|link)\b[^>]*\b(src|href)="(https?:)?//[^"]*"[^>]*>')
 
 
-class PublishError(Exception):
-    """Reported as one line."""
-
-
 def _sri(data, algorithm):
     return f"{algorithm}-" + base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
 
@@ -94,10 +90,10 @@ def fetch_tarball(package):
         with urllib.request.urlopen(url, timeout=60) as response:
             data = response.read()
     except OSError as exc:
-        raise PublishError(f"cannot fetch {url} ({exc}); the offline dashboard needs "
+        raise ToolError(f"cannot fetch {url} ({exc}); the offline dashboard needs "
                            f"{package.name} {package.version} once (set NPM_REGISTRY for a mirror)")
     if _sri(data, algorithm) != package.integrity:
-        raise PublishError(f"{url} does not match its pinned integrity hash; not using it")
+        raise ToolError(f"{url} does not match its pinned integrity hash; not using it")
     os.makedirs(CACHE_DIR, exist_ok=True)
     write_atomic(cached, data)
     return data
@@ -115,7 +111,7 @@ def install_vendor_files(html_dir):
             for inner in [*package.files.values(), *package.extra]:
                 member = tar.extractfile(f"package/{inner}")
                 if member is None:
-                    raise PublishError(f"{package.name} {package.version} has no {inner}")
+                    raise ToolError(f"{package.name} {package.version} has no {inner}")
                 target = os.path.join(html_dir, vendor_dir(package), inner)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 write_atomic(target, member.read())
@@ -129,7 +125,7 @@ def _rewrite_tag(tag, local):
     match = re.search(r'\b(src|href)="([^"]+)"', tag)
     url = match.group(2)
     if url not in local:
-        raise PublishError(f"index.html loads {url}, which tools/dashboard/publish.py does not know: "
+        raise ToolError(f"index.html loads {url}, which tools/dashboard/publish.py does not know: "
                            "add its npm release to PACKAGES")
     # The integrity hashes are cdnjs's/jsDelivr's; several local files are the unminified
     # originals, so they would not match. The tarballs were checked against npm's hashes.
@@ -147,7 +143,7 @@ def add_orderbars_fix(html_dir, text):
     if ORDERBARS_FIX in text:
         return text
     if ORDERBARS_TAG not in text:
-        raise PublishError("index.html no longer loads flot-orderbars 1.0.0 as expected; "
+        raise ToolError("index.html no longer loads flot-orderbars 1.0.0 as expected; "
                            f"check whether tools/dashboard/www/{ORDERBARS_FIX} is still needed")
     return text.replace(ORDERBARS_TAG, f'<script src="{ORDERBARS_FIX}"></script>\n    '
                         + ORDERBARS_TAG, 1)

@@ -20,15 +20,15 @@ import os
 import shutil
 import sys
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, run_main
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_atomic
 from ..results.config import load_config
-from ..results.rows import ResultsError, result_files
+from ..results.rows import result_files
 from .history_pages import publish_histories
 from .release_pages import add_changes_link, changes_page
 from .machines_page import landing_page, render_reports
-from .offline import NAV_ANCHOR, PublishError, make_offline
+from .offline import NAV_ANCHOR, make_offline
 from .series import stage_results
 
 FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Machines &amp; '
@@ -81,13 +81,9 @@ def main(argv=None):
                         help="do not publish the release histories into html/history/")
     args = parser.parse_args(argv)
     root = os.path.dirname(os.path.abspath(args.config))
-    try:
-        conf = load_config(args.config)
-        if not args.no_asv:
-            result_files(os.path.join(root, conf["results_dir"]))  # none: say so, not asv
-    except ResultsError as exc:
-        print(f"publish: {exc}", file=sys.stderr)
-        return 2
+    conf = load_config(args.config)
+    if not args.no_asv:
+        result_files(os.path.join(root, conf["results_dir"]))  # none: say so, not asv
     html_dir = os.path.join(root, conf["html_dir"])
     if not args.no_asv:
         staged = publish_config(args.config, STAGING)
@@ -100,23 +96,19 @@ def main(argv=None):
         print(f"publish: {html_dir}/index.html does not exist; run asv publish first",
               file=sys.stderr)
         return 2
-    try:
-        make_offline(html_dir)
-        add_reports(html_dir, args.report, os.path.join(root, conf["results_dir"]))
-        if not args.no_histories:
-            for name in publish_histories(html_dir):
-                print(f"published the {name} history into "
-                      f"{os.path.relpath(os.path.join(html_dir, 'history', name))}/")
-            page = changes_page(html_dir)
-            add_changes_link(os.path.join(html_dir, "index.html"))
-            print(f"wrote {os.path.relpath(page)}")
-    except PublishError as exc:
-        print(f"publish: {exc}", file=sys.stderr)
-        return 2
+    make_offline(html_dir)
+    add_reports(html_dir, args.report, os.path.join(root, conf["results_dir"]))
+    if not args.no_histories:
+        for name in publish_histories(html_dir):
+            print(f"published the {name} history into "
+                  f"{os.path.relpath(os.path.join(html_dir, 'history', name))}/")
+        page = changes_page(html_dir)
+        add_changes_link(os.path.join(html_dir, "index.html"))
+        print(f"wrote {os.path.relpath(page)}")
     print(f"published {os.path.relpath(html_dir)}/ (self-contained; serve it with "
           "'python -m asv preview' or any static server)")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.dashboard.publish"))

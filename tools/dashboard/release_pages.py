@@ -20,12 +20,12 @@ import os
 
 from benchmarks.cases import from_label
 
-from .. import REPO_ROOT
-from ..history.releases import ReleaseListError, load_histories
+from .. import REPO_ROOT, ToolError
+from ..history.releases import load_histories
 from ..history.pictures import confirmed_plots, step_map
 from ..history.steps import HistoryData, confirmed_steps, probe_text
 from ..results.atomic import write_atomic
-from .offline import NAV_ANCHOR, PublishError
+from .offline import NAV_ANCHOR
 
 CHANGES_PAGE = "changes.html"
 CHANGES_LINK = (f'<li id="nav-li-changes"><a href="{{up}}{CHANGES_PAGE}">What changed between '
@@ -63,7 +63,7 @@ def patch(path, patches):
         if new in text:
             continue
         if old not in text:
-            raise PublishError(f"{path}: asv's code moved ({old.strip()[:60]!r} not found); "
+            raise ToolError(f"{path}: asv's code moved ({old.strip()[:60]!r} not found); "
                                "update tools/dashboard/release_pages.py")
         text = text.replace(old, new, 1)
     write_atomic(path, text)
@@ -100,7 +100,7 @@ def skip_reasons(name, results_dir):
         machine = os.path.basename(os.path.dirname(path))
         try:
             data = HistoryData(name, machine, results_dir)
-        except ReleaseListError:
+        except ToolError:
             continue
         for tag in data.tags:
             for label in data.labels:
@@ -127,7 +127,7 @@ def write_skip_reasons(html_dir, name, results_dir):
     tag = f'<script type="text/javascript" src="{SKIPS_FILE}"></script>'
     if tag not in text:
         if "</head>" not in text:
-            raise PublishError(f"{index} has no </head> to load {SKIPS_FILE} from")
+            raise ToolError(f"{index} has no </head> to load {SKIPS_FILE} from")
         write_atomic(index, text.replace("</head>", tag + "\n</head>", 1))
     patch(os.path.join(html_dir, "graphdisplay.js"), TOOLTIP_PATCHES)
     return reasons
@@ -199,7 +199,7 @@ def confirmed_by_history(machine=None, results_dirs=None):
                 continue
             try:
                 data = HistoryData(name, found, folder)
-            except ReleaseListError:  # an old-protocol history: nothing confirmed by it
+            except ToolError:  # an old-protocol history: nothing confirmed by it
                 continue
             steps = data.steps()
             confirmed = confirmed_steps(data, steps)
@@ -281,7 +281,8 @@ def changes_page(main_html_dir):
                     f" (spans {', '.join(s['spans'])})" if s.get("spans") else "")),
                 e(s["verdict"]), e(interval(s)),
                 f"{s['q']:.2g}", e(s["test"]),
-                f"+{(s['detectable'] - 1) * 100:.0f} %", e(probe_text(s.get("probe"))))) + "</tr>")
+                f"+{(s['detectable'] - 1) * 100:.0f} %", e(probe_text(s.get("probe"))),
+                e(s.get("instructions") or "not counted"))) + "</tr>")
         probed = [s for s in steps if s.get("probe")]
         body.append(f"<p>The bare probe (both releases timed again in fresh processes that "
                     f"import only numpy and the library) confirmed "
@@ -290,7 +291,8 @@ def changes_page(main_html_dir):
                     f"release's.</p>")
         body.append('<table class="table table-condensed steps"><thead><tr><th>case</th>'
                     "<th>releases</th><th>verdict</th><th>ratio [95 % CI]</th><th>q</th>"
-                    "<th>confirmed by</th><th>detectable</th><th>bare probe</th></tr></thead>"
+                    "<th>confirmed by</th><th>detectable</th><th>bare probe</th><th>instructions</th>"
+                    "</tr></thead>"
                     "<tbody>"
                     + "".join(rows) + "</tbody></table>")
     body.append("<h2 id=\"pairs\">Release pairs</h2>")
@@ -318,5 +320,5 @@ def add_changes_link(index, up=""):
     link = CHANGES_LINK.format(up=up)
     if link not in text:
         if NAV_ANCHOR not in text:
-            raise PublishError(f"{index} has no navigation bar where asv 0.6.6 puts one")
+            raise ToolError(f"{index} has no navigation bar where asv 0.6.6 puts one")
         write_atomic(index, text.replace(NAV_ANCHOR, link + "\n\t" + NAV_ANCHOR, 1))

@@ -24,9 +24,9 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.atomic import write_json_atomic
-from .releases import ReleaseListError, load_history
+from .releases import load_history
 
 ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs")
 RECORD = "installed.json"
@@ -38,7 +38,7 @@ def uv():
     local = os.path.join(os.path.dirname(sys.executable), "uv")
     found = local if os.path.isfile(local) else shutil.which("uv")
     if not found:
-        raise ReleaseListError("uv is not installed: pip install -r requirements.txt")
+        raise ToolError("uv is not installed: pip install -r requirements.txt")
     return found
 
 
@@ -194,7 +194,7 @@ def main(argv=None):
         history = load_history(args.history)
         canary = args.canary or history.releases[-1].tag
         records = build_all(history, canary, say=lambda m: print(f"== {m}", flush=True))
-    except (ReleaseListError, RuntimeError) as exc:
+    except (ToolError, RuntimeError) as exc:
         print(f"history envs: {exc}", file=sys.stderr)
         return 2
     for side, record in records.items():
@@ -205,4 +205,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.history.envs"))

@@ -21,8 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-from .. import REPO_ROOT
-from .releases import RELEASES_FILE, ReleaseListError, load_history
+from .. import REPO_ROOT, run_main
+from .releases import RELEASES_FILE, load_history
 
 LEDGER_ROOT = os.path.join(REPO_ROOT, ".asv", "ledger")
 BRANCH = "main"
@@ -112,11 +112,7 @@ def main(argv=None):
     parser.add_argument("history", help="a history of history/releases.json (numba, torch)")
     parser.add_argument("--releases", default=RELEASES_FILE, help="the release list file")
     args = parser.parse_args(argv)
-    try:
-        commits = generate(args.history, args.releases)
-    except ReleaseListError as exc:
-        print(f"ledger: {exc}", file=sys.stderr)
-        return 2
+    commits = generate(args.history, args.releases)
     history = load_history(args.history, args.releases)
     print(f"{os.path.relpath(ledger_path(args.history), REPO_ROOT)}: {len(commits)} releases")
     for (tag, commit), release in zip(commits, history.releases):
@@ -125,4 +121,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.history.ledger"))

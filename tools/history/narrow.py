@@ -22,12 +22,12 @@ from packaging.version import InvalidVersion, Version
 
 from benchmarks.cases import all_cases, from_label
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import measure_round
 from .envs import ENV_ROOT, build_env, env_python
-from .releases import ReleaseListError, has_cp311_wheel, load_histories
+from .releases import has_cp311_wheel, load_histories
 from .run import requests
 
 PYPI = "https://pypi.org/pypi/{}/json"
@@ -60,10 +60,10 @@ def controls(library, case):
 def narrow(library, a, b, label, rounds, say=print):
     history = next((h for h in load_histories().values() if h.library == library), None)
     if history is None:
-        raise ReleaseListError(f"no history varies {library!r} (history/releases.json)")
+        raise ToolError(f"no history varies {library!r} (history/releases.json)")
     case = from_label(label)
     if case is None:
-        raise ReleaseListError(f"unknown case {label!r}: write it as the reports do, e.g. "
+        raise ToolError(f"unknown case {label!r}: write it as the reports do, e.g. "
                                "'Sum.time_sum(10000000, numba_np_sum, cpu)'")
     between = versions_between(library, a, b)
     versions = [a, *between, b]
@@ -137,12 +137,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.rounds < 3:
-            raise ReleaseListError("--rounds must be at least 3")
+            raise ToolError("--rounds must be at least 3")
         for v in (args.release_a, args.release_b):
             Version(v)
         versions, data = narrow(args.library, args.release_a, args.release_b, args.case,
                                 args.rounds, say=lambda m: print(f"== {m}", flush=True))
-    except (ReleaseListError, InvalidVersion) as exc:
+    except (ToolError, InvalidVersion) as exc:
         print(f"narrow: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
@@ -161,4 +161,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.history.narrow"))

@@ -22,13 +22,12 @@ import time
 
 from benchmarks.cases import from_label
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, run_main
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
 from ..run.interleave import WORKER_ENV, round_order, time_bare
 from .paths import ROUNDS_FILE
-from .releases import ReleaseListError
 from .steps import HistoryData, confirmed_steps
 
 DEFAULT_ROUNDS = 3
@@ -129,9 +128,6 @@ def main(argv=None):
     try:
         judged = probe_history(args.history, args.machine or machine_name(), args.rounds,
                                say=lambda m: print(f"== {m}", flush=True))
-    except ReleaseListError as exc:
-        print(f"history probe: {exc}", file=sys.stderr)
-        return 2
     except RuntimeError as exc:
         print(f"history probe: {exc}", file=sys.stderr)
         return 1
@@ -145,4 +141,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.history.probe"))

@@ -1,7 +1,7 @@
 """The checked-in release lists (history/releases.json), read and checked.
 
 A history varies one library over its releases and holds the others fixed. Every problem with
-the list is reported as one line (ReleaseListError), before anything is generated or installed.
+the list is reported as one line (ToolError), before anything is generated or installed.
 """
 import json
 import os
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError
 
 RELEASES_FILE = os.path.join(REPO_ROOT, "history", "releases.json")
 VERSION = re.compile(r"^\d+(\.\d+)*$")  # a final release: no pre-, post- or local part
@@ -21,10 +21,6 @@ PIP_CONFIG = {
     # constraints file that caps the library cannot refuse its newest release
     "ignore",
 }
-
-
-class ReleaseListError(Exception):
-    """A bad release list, in one line."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class History:
         for r in self.releases:
             if r.tag == tag:
                 return r
-        raise ReleaseListError(f"history {self.name!r} has no release tagged {tag!r}")
+        raise ToolError(f"history {self.name!r} has no release tagged {tag!r}")
 
 
 def has_cp311_wheel(files):
@@ -79,51 +75,51 @@ def _version_key(version):
 
 
 def parse_history(name, entry):
-    """One history from its JSON entry; ReleaseListError names the first problem."""
+    """One history from its JSON entry; ToolError names the first problem."""
     where = f"history {name!r}"
     if not isinstance(entry, dict):
-        raise ReleaseListError(f"{where}: expected an object, got {type(entry).__name__}")
+        raise ToolError(f"{where}: expected an object, got {type(entry).__name__}")
     library = entry.get("library")
     if not isinstance(library, str) or not library:
-        raise ReleaseListError(f"{where}: 'library' must name the library that varies")
+        raise ToolError(f"{where}: 'library' must name the library that varies")
     fixed = entry.get("fixed", {})
     if not isinstance(fixed, dict) or library in fixed:
-        raise ReleaseListError(f"{where}: 'fixed' must map other libraries to versions")
+        raise ToolError(f"{where}: 'fixed' must map other libraries to versions")
     for lib, version in fixed.items():
         if not isinstance(version, str) or not VERSION.match(version):
-            raise ReleaseListError(f"{where}: fixed {lib} {version!r} is not a release number")
+            raise ToolError(f"{where}: fixed {lib} {version!r} is not a release number")
     pip_config = entry.get("pip_config", "machine")
     if pip_config not in PIP_CONFIG:
-        raise ReleaseListError(f"{where}: pip_config {pip_config!r} is not one of "
+        raise ToolError(f"{where}: pip_config {pip_config!r} is not one of "
                                f"{sorted(PIP_CONFIG)}")
     items = entry.get("releases")
     if not isinstance(items, list) or not items:
-        raise ReleaseListError(f"{where}: 'releases' must be a non-empty list")
+        raise ToolError(f"{where}: 'releases' must be a non-empty list")
     releases = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or set(item) != {"version", "date"}:
-            raise ReleaseListError(f"{where}: release #{i + 1} must have exactly 'version' "
+            raise ToolError(f"{where}: release #{i + 1} must have exactly 'version' "
                                    "and 'date'")
         version, date = item["version"], item["date"]
         if not isinstance(version, str) or not VERSION.match(version):
-            raise ReleaseListError(f"{where}: release #{i + 1}: {version!r} is not a "
+            raise ToolError(f"{where}: release #{i + 1}: {version!r} is not a "
                                    "final release number such as 0.60.0")
         if not isinstance(date, str) or not DATE.match(date):
-            raise ReleaseListError(f"{where}: {library} {version}: date {date!r} is not "
+            raise ToolError(f"{where}: {library} {version}: date {date!r} is not "
                                    "YYYY-MM-DDTHH:MM:SSZ")
         try:
             release = Release(library, version, date)
             release.timestamp
         except ValueError:
-            raise ReleaseListError(f"{where}: {library} {version}: {date!r} is not a date")
+            raise ToolError(f"{where}: {library} {version}: {date!r} is not a date")
         if releases:
             previous = releases[-1]
             if _version_key(version) <= _version_key(previous.version):
-                raise ReleaseListError(f"{where}: {library} {version} comes after "
+                raise ToolError(f"{where}: {library} {version} comes after "
                                        f"{previous.version}: list releases oldest first, "
                                        "each once")
             if release.timestamp <= previous.timestamp:
-                raise ReleaseListError(f"{where}: {library} {version} is dated {date}, not "
+                raise ToolError(f"{where}: {library} {version} is dated {date}, not "
                                        f"after {previous.version} ({previous.date})")
         releases.append(release)
     return History(name, library, dict(fixed), pip_config, tuple(releases))
@@ -135,18 +131,18 @@ def load_histories(path=RELEASES_FILE):
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except OSError as exc:
-        raise ReleaseListError(f"cannot read {path}: {exc.strerror}")
+        raise ToolError(f"cannot read {path}: {exc.strerror}")
     except json.JSONDecodeError as exc:
-        raise ReleaseListError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})")
+        raise ToolError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})")
     histories = data.get("histories") if isinstance(data, dict) else None
     if not isinstance(histories, dict) or not histories:
-        raise ReleaseListError(f"{path}: expected {{\"histories\": {{NAME: ...}}}}")
+        raise ToolError(f"{path}: expected {{\"histories\": {{NAME: ...}}}}")
     return {name: parse_history(name, entry) for name, entry in histories.items()}
 
 
 def load_history(name, path=RELEASES_FILE):
     histories = load_histories(path)
     if name not in histories:
-        raise ReleaseListError(f"no history {name!r} in {os.path.relpath(path)} "
+        raise ToolError(f"no history {name!r} in {os.path.relpath(path)} "
                                f"(there are: {', '.join(sorted(histories))})")
     return histories[name]

@@ -29,21 +29,20 @@ from datetime import datetime, timezone
 
 from benchmarks.cases import all_cases, subset
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
-from ..results.rows import ResultsError
+from ..results.config import machine_name, write_derived_config
 from ..run.asv_config import head_commit
 from ..run.interleave import measure_round
 from ..run.measure_pair import REPEAT, check_pair
-from ..run.preflight import PreflightError, refusal, skipped_everywhere, uneven
+from ..run.preflight import refusal, skipped_everywhere, uneven
 from ..run import preflight
 from ..run.provenance import collect_from
 from . import asv_results, ledger
 from .envs import CANARY_SUFFIX, ENV_ROOT, build_all
 from .paths import ROUNDS_FILE, config_path, resolved
-from .releases import RELEASES_FILE, ReleaseListError, load_history
+from .releases import RELEASES_FILE, load_history
 from .subset import SUBSET_NAMES
 
 FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per release)
@@ -75,7 +74,7 @@ def load_progress(path, expected, fresh):
             data["rounds"] = expected["rounds"]  # a larger target adds rounds
             return data
         if data.get("subset") != expected["subset"] and data.get("measured"):
-            raise ReleaseListError(
+            raise ToolError(
                 f"{os.path.relpath(path, REPO_ROOT)} holds the {data.get('subset')!r} subset's "
                 f"rounds; measure {expected['subset']!r} with --scratch DIR (or --machine NAME)")
     return dict(expected, format=FORMAT, measured=[])
@@ -97,7 +96,7 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
                 releases_file=RELEASES_FILE, machine=None, canary=None, allow_gaps=False,
                 probe_rounds=3):
     if rounds < 3:
-        raise ReleaseListError("--rounds must be at least 3 (a t-interval needs them)")
+        raise ToolError("--rounds must be at least 3 (a t-interval needs them)")
     history = load_history(name, releases_file)
     machine = machine or machine_name()
     canary = canary or history.releases[-1].tag
@@ -108,7 +107,7 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
         env_root = os.path.join(scratch, "env")
     else:
         if releases_file != RELEASES_FILE:
-            raise ReleaseListError("another release list needs --scratch: the committed "
+            raise ToolError("another release list needs --scratch: the committed "
                                    "history is made from history/releases.json")
         commits = ledger.generate(name)
         results_dir = resolved(config_path(name), "results_dir")
@@ -200,7 +199,7 @@ def run_preflight(progress, pythons, work, allow_gaps):
     outcome = preflight.prepare_all(pythons, work, line)
     gaps = uneven(outcome)
     if gaps and not allow_gaps:
-        raise PreflightError(refusal(gaps) + "\n(--allow-gaps measures anyway, with each "
+        raise ToolError(refusal(gaps) + "\n(--allow-gaps measures anyway, with each "
                              "gap's reason stored and shown)")
     progress["preflight"] = {"seconds": round(time.monotonic() - t0, 1),
                              "skipped": skipped_everywhere(outcome), "gaps": gaps}
@@ -223,16 +222,11 @@ def _asv_config(name, scratch, results_dir):
     """The history's asv config (only `asv machine` runs through it here)."""
     if not scratch:
         return config_path(name)
-    from ..results.config import load_config
-
-    conf = load_config(config_path(name))
-    conf.update(repo=os.path.join(scratch, "ledger", name), results_dir=results_dir,
-                env_dir=os.path.join(scratch, "asv-env"), html_dir=os.path.join(scratch, "html"),
-                benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"))
-    path = os.path.join(scratch, f"{name}.asv.conf.json")
-    with open(path, "w") as f:
-        json.dump(conf, f, indent=2)
-    return path
+    return write_derived_config(
+        os.path.join(scratch, f"{name}.asv.conf.json"), config_path(name),
+        repo=os.path.join(scratch, "ledger", name), results_dir=results_dir,
+        env_dir=os.path.join(scratch, "asv-env"), html_dir=os.path.join(scratch, "html"),
+        benchmark_dir=os.path.join(REPO_ROOT, "benchmarks"))
 
 
 def main(argv=None):
@@ -269,10 +263,7 @@ def main(argv=None):
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
                          args.releases_file, args.machine, args.canary, args.allow_gaps,
                          args.probe_rounds)
-    except (ReleaseListError, ResultsError, ValueError) as exc:
-        print(f"history: {exc}", file=sys.stderr)
-        return 2
-    except PreflightError as exc:
+    except (ToolError, ValueError) as exc:
         print(f"history: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:  # uv, asv or a worker failed: its own output says why
@@ -282,4 +273,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.history.run"))

@@ -35,15 +35,16 @@ import numpy as np
 
 from benchmarks.cases import from_label
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..reports.tables import render
 from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_logs
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_name
+from .counts import counts_text, load_counts
 from .envs import CANARY_SUFFIX
 from .pictures import cell_text, confirmed_plots, step_map, version
 from .paths import ROUNDS_FILE, config_path, resolved
-from .releases import ReleaseListError, load_history
+from .releases import load_history
 
 REPORT_DIR = os.path.join(REPO_ROOT, "report")
 FLAGS = ("REGRESSION", "improvement")
@@ -92,12 +93,12 @@ class HistoryData:
         self.results_dir = results_dir or resolved(config_path(name), "results_dir")
         path = os.path.join(self.results_dir, machine, ROUNDS_FILE)
         if not os.path.isfile(path):
-            raise ReleaseListError(f"no {name} history measured on {machine}: {path} is "
+            raise ToolError(f"no {name} history measured on {machine}: {path} is "
                                    f"missing (python -m tools history {name})")
         with open(path) as f:
             self.progress = json.load(f)
         if self.progress.get("format") != 2:
-            raise ReleaseListError(f"{path} is a history of the old protocol (one asv step "
+            raise ToolError(f"{path} is a history of the old protocol (one asv step "
                                    f"per release): measure it again (python -m tools history "
                                    f"{name} --fresh)")
         self.tags = [r.tag for r in self.history.releases if r.tag in self.progress["ledger"]]
@@ -107,6 +108,7 @@ class HistoryData:
         self.rounds = self.progress["measured"]
         self.controls = {label: from_label(label).is_control(self.history.library)
                          for label in self.labels}
+        self.counts = load_counts(self.results_dir, machine)  # {release: {label: per call}}
         # {side: {label: {round: median}}}
         self.medians = {}
         for rnd in self.rounds:
@@ -307,6 +309,9 @@ def confirmed_steps(data, steps=None):
                             "after": step.after, "test": how, "ratio": r.ratio,
                             "low": r.low, "high": r.high, "q": r.q,
                             "detectable": step.pair[label].detectable,
+                            "instructions": counts_text(data.counts, label,
+                                                        step.pair[label].since or step.before,
+                                                        step.after),
                             "verdict": r.verdict})
     return out
 
@@ -360,7 +365,9 @@ def power_lines(data, steps=None):
               f"the other cases as measured, judged with BH (the {own} {data.history.library} "
               f"cases and the {len(data.labels) - own} controls are two families) and the "
               f"{GATE}x gate; over all {len(data.labels)} cases.) Each step's table gives each "
-              "case's minimum detectable change (80 % power, from that pair's own spread).", "",
+              "case's minimum detectable change: 80 % power at the threshold its verdict uses (BH's "
+              "for one change in its family), from that pair's own spread and its rounds - 1 "
+              "degrees of freedom.", "",
               "More rounds, extrapolated from each case's spread in the canary pair (a "
               "noncentral t with BH's threshold for one change in its family; the measured rows "
               "above check the model):", ""]
@@ -414,12 +421,13 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
                           ("controls", [c for c in confirmed if c["control"]])):
         rows = [[short(c["label"]), _step_name(c),
                  c["verdict"], _interval(c), f"{c['q']:.2g}", c["test"],
-                 f"+{(c['detectable'] - 1) * 100:.0f} %", probe_text(c["probe"])]
+                 f"+{(c['detectable'] - 1) * 100:.0f} %", probe_text(c["probe"]),
+                 c["instructions"] or "not counted"]
                 for c in chosen]
         out += [f"### {title}: {len(chosen)}", ""]
         if rows:
             out += md_table(["case", "step", "verdict", "ratio [95 % CI]", "q", "by",
-                             "detectable", "bare probe"], rows)
+                             "detectable", "bare probe", "instructions"], rows)
         out += [""]
     if confirmed:
         out += [f"![Each confirmed step: the case's time at every release, 95 % intervals, "
@@ -511,13 +519,9 @@ def main(argv=None):
     parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
     parser.add_argument("--print", action="store_true", help="print instead of writing")
     args = parser.parse_args(argv)
-    try:
-        data = HistoryData(args.history, args.machine or machine_name())
-        steps = data.steps()
-        text = build_report(args.history, data.machine, data=data, steps=steps)
-    except ReleaseListError as exc:
-        print(f"history: {exc}", file=sys.stderr)
-        return 2
+    data = HistoryData(args.history, args.machine or machine_name())
+    steps = data.steps()
+    text = build_report(args.history, data.machine, data=data, steps=steps)
     if args.print:
         print(text)
         return 0
@@ -534,4 +538,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.history.steps"))

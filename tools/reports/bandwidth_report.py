@@ -7,8 +7,9 @@ from collections import defaultdict
 from benchmarks.bandwidth import COPY_KERNELS, READ_KERNELS
 from benchmarks.impls import SUMS
 
+from .. import ToolError
 from ..results.config import record_of
-from ..results.rows import ResultsError, read_json
+from ..results.rows import read_json
 from .measures import ratio as _ratio
 from .names import BANDWIDTH, SUM_RESIDENCY
 from .tables import fmt_ratio, fmt_time, render
@@ -173,7 +174,6 @@ def residency_section(r):
                       "rotating / repeated"], rows, markdown=True))
 
 
-
 def ceiling_summary(result):
     """Markdown: median GB/s per arm, and the ratios that decide it with their round spread."""
     lines = [f"Transparent huge pages: `{result['thp']}`; {result['threads']} threads; "
@@ -213,7 +213,7 @@ def ceiling_of(path):
                                        "ceiling-*.json")):
         try:
             found.append(read_json(name))
-        except ResultsError:
+        except ToolError:
             continue
     return max(found, key=lambda d: d.get("measured_at", "")) if found else None
 
@@ -239,7 +239,7 @@ def likwid_of(path, rows):
     anchor = os.path.join(os.path.dirname(record_of(path)), "likwid", f"{commit[:8]}.json")
     try:
         return read_json(anchor) if commit and os.path.exists(anchor) else None
-    except ResultsError:
+    except ToolError:
         return None
 
 

@@ -23,8 +23,7 @@ import sys
 from benchmarks.cases import from_label
 from benchmarks.instructions import counted_cases
 
-from .. import REPO_ROOT
-from ..results.rows import ResultsError
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.atomic import write_text_atomic
 from ..results.sessions import find_sessions, load_instructions, load_session
 from .tables import render
@@ -48,7 +47,7 @@ def compare(session, bench=None, gate=GATE, fdr=FDR):
                for case, by_round in sorted(medians.items())
                if pattern is None or pattern.search(case)]
     if not results:
-        raise ResultsError(f"no case matches --bench {bench!r} in {session.path}")
+        raise ToolError(f"no case matches --bench {bench!r} in {session.path}")
     return judge(results, fdr=fdr, gate=gate)
 
 
@@ -170,27 +169,23 @@ def main(argv=None):
     parser.add_argument("--fail-on-regression", action="store_true",
                         help="exit with status 1 when any regression is flagged")
     args = parser.parse_args(argv)
-    try:
-        if args.gate <= 1:
-            raise ResultsError("--gate must be above 1 (e.g. 1.05 for 5 %)")
-        if args.bench:
-            try:
-                re.compile(args.bench)
-            except re.error as exc:
-                raise ResultsError(f"--bench is not a valid regular expression: {exc}")
-        path = args.session or find_sessions(args.rounds_dir, args.library, args.old,
-                                             args.new, args.machine)[0]
-        session = load_session(path)
-        if (session.library, session.release("A"), session.release("B")) != \
-                (args.library, args.old, args.new):
-            raise ResultsError(f"{path} compares {session.library} {session.release('A')} "
-                               f"and {session.release('B')}, not {args.library} {args.old} "
-                               f"and {args.new}")
-        results = compare(session, args.bench, args.gate)
-        instructions = load_instructions(session)
-    except ResultsError as exc:
-        print(f"compare_releases: {exc}", file=sys.stderr)
-        return 2
+    if args.gate <= 1:
+        raise ToolError("--gate must be above 1 (e.g. 1.05 for 5 %)")
+    if args.bench:
+        try:
+            re.compile(args.bench)
+        except re.error as exc:
+            raise ToolError(f"--bench is not a valid regular expression: {exc}")
+    path = args.session or find_sessions(args.rounds_dir, args.library, args.old,
+                                         args.new, args.machine)[0]
+    session = load_session(path)
+    if (session.library, session.release("A"), session.release("B")) != \
+            (args.library, args.old, args.new):
+        raise ToolError(f"{path} compares {session.library} {session.release('A')} "
+                           f"and {session.release('B')}, not {args.library} {args.old} "
+                           f"and {args.new}")
+    results = compare(session, args.bench, args.gate)
+    instructions = load_instructions(session)
     report = drift(results, args.gate)
     title = describe(session)
     lines = summary_lines(results, report, args.gate, FDR)
@@ -240,4 +235,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.reports.compare_releases"))

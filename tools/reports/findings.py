@@ -20,11 +20,11 @@ import sys
 
 from benchmarks.impls import SUMS
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
-from ..results.rows import ResultsError, RowIndex
+from ..results.rows import RowIndex
 from .bandwidth_report import (bandwidth_section, ceiling_of, ceiling_section, likwid_of,
                                residency_section)
 from .claims import (claim_builtin, claim_gelu, claim_numba_loop, claim_numpy_neutral,
@@ -144,7 +144,7 @@ def check_complete(rows, path):
     missing = [name for name in REQUIRED
                if not any(b == name or b.endswith("." + name) for b in measured)]
     if missing:
-        raise ResultsError(f"{os.path.relpath(path)} has no values for {', '.join(missing)} "
+        raise ToolError(f"{os.path.relpath(path)} has no values for {', '.join(missing)} "
                            "(a partial run?): the report is left as it was")
 
 
@@ -153,12 +153,8 @@ def main(argv=None):
     add_selection_args(parser)
     parser.add_argument("--out", help="output folder (default: report/machines/MACHINE/)")
     args = parser.parse_args(argv)
-    try:
-        path, rows = selected_rows(args)
-        check_complete(rows, path)
-    except ResultsError as exc:
-        print(f"findings: {exc}", file=sys.stderr)
-        return 2
+    path, rows = selected_rows(args)
+    check_complete(rows, path)
     machine = RowIndex(rows).env().get("machine") or args.machine
     out = args.out or machine_report_dir(machine)
     # Stored results only: nothing is compiled or measured at report time.
@@ -170,4 +166,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.reports.findings"))

@@ -15,14 +15,14 @@ import sys
 
 from benchmarks import seed
 
+from .. import run_main
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
-from ..results.rows import ResultsError, RowIndex
+from ..results.rows import RowIndex
 from .measures import axis_layouts, compiled_speedup, gelu_times, rows_faster
 from .names import AXIS_SUM, GELU, SUM
 from .tables import fmt_ratio, fmt_time, render
-
 
 
 def sum_table(index, device):
@@ -67,11 +67,7 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true",
                         help="write the markdown to report/machines/MACHINE/headline.md")
     args = parser.parse_args(argv)
-    try:
-        path, rows = selected_rows(args)
-    except ResultsError as exc:
-        print(f"headline: {exc}", file=sys.stderr)
-        return 2
+    path, rows = selected_rows(args)
     text = headline(path, RowIndex(rows), args.device, args.markdown or args.write)
     if not args.write:
         print(text)
@@ -103,4 +99,4 @@ def headline(path, index, device, markdown):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.reports.headline"))

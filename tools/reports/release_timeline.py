@@ -11,7 +11,8 @@ the samples' interquartile range (asv's q_25 to q_75).
 import argparse
 import sys
 
-from ..results.rows import ResultsError, load_rows
+from .. import ToolError, run_main
+from ..results.rows import load_rows
 from ..results.releases import MATRIX_LIBRARIES, describe_context, load_run_files, releases_of
 from .tables import fmt_time, render
 
@@ -23,7 +24,7 @@ def parse_where(items):
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise ResultsError(f"--where {item!r}: expected NAME=VALUE, e.g. size=10000000")
+            raise ToolError(f"--where {item!r}: expected NAME=VALUE, e.g. size=10000000")
         where[name] = value
     return where
 
@@ -45,7 +46,7 @@ def series(runs, library, results_dir, benchmark, where):
                 values = row.values
                 unknown = set(where) - set(values)
                 if unknown:
-                    raise ResultsError(f"{row.benchmark} has no parameter "
+                    raise ToolError(f"{row.benchmark} has no parameter "
                                        f"{', '.join(sorted(unknown))}; it has "
                                        f"{', '.join(values) or 'none'}")
                 if any(values[k] != v for k, v in where.items()) or row.value != row.value:
@@ -53,10 +54,10 @@ def series(runs, library, results_dir, benchmark, where):
                 label = ", ".join(f"{k}={v}" for k, v in values.items() if k not in where)
                 lines.setdefault(label or benchmark, {}).setdefault(release, row)
     if full_name is None:
-        raise ResultsError(f"no stored result for a benchmark named {benchmark!r} "
+        raise ToolError(f"no stored result for a benchmark named {benchmark!r} "
                            "(e.g. Sum.time_sum, Gelu.time_gelu)")
     if not lines:
-        raise ResultsError(f"{full_name} has no measured value where "
+        raise ToolError(f"{full_name} has no measured value where "
                            + ", ".join(f"{k}={v}" for k, v in where.items())
                            + f" (parameters: {', '.join(param_names)})")
     return full_name, lines
@@ -106,23 +107,19 @@ def main(argv=None):
     parser.add_argument("--png", help="write the plot here")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args(argv)
-    try:
-        if args.library not in MATRIX_LIBRARIES:
-            raise ResultsError(f"unknown library {args.library!r}: choose one of "
-                               f"{', '.join(MATRIX_LIBRARIES)}")
-        where = parse_where(args.where)
-        runs = load_run_files(args.results, args.machine)
-        groups = {}
-        for run in runs:
-            groups.setdefault(run.context(args.library), []).append(run)
-        # the machine and fixed libraries under which the most releases were measured
-        context, ctx_runs = max(groups.items(),
-                                key=lambda kv: len(releases_of(kv[1], args.library)))
-        releases = releases_of(ctx_runs, args.library)
-        name, lines = series(ctx_runs, args.library, args.results, args.benchmark, where)
-    except ResultsError as exc:
-        print(f"release_timeline: {exc}", file=sys.stderr)
-        return 2
+    if args.library not in MATRIX_LIBRARIES:
+        raise ToolError(f"unknown library {args.library!r}: choose one of "
+                           f"{', '.join(MATRIX_LIBRARIES)}")
+    where = parse_where(args.where)
+    runs = load_run_files(args.results, args.machine)
+    groups = {}
+    for run in runs:
+        groups.setdefault(run.context(args.library), []).append(run)
+    # the machine and fixed libraries under which the most releases were measured
+    context, ctx_runs = max(groups.items(),
+                            key=lambda kv: len(releases_of(kv[1], args.library)))
+    releases = releases_of(ctx_runs, args.library)
+    name, lines = series(ctx_runs, args.library, args.results, args.benchmark, where)
     if len(lines) > MAX_LINES and args.png:
         print(f"release_timeline: {len(lines)} parameter combinations are too many lines for "
               f"one plot (at most {MAX_LINES}); pin some with --where NAME=VALUE",
@@ -149,4 +146,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.reports.release_timeline"))

@@ -14,8 +14,8 @@ import math
 import os
 import sys
 
-from .. import REPO_ROOT
-from ..results.rows import ResultsError, load_rows
+from .. import REPO_ROOT, run_main
+from ..results.rows import load_rows
 
 KINDS = ("time_", "timeraw_", "track_instructions", "track_gbps", "track_percent")
 
@@ -40,13 +40,9 @@ def main(argv=None):
         print(f"run_drift: fewer than two result files of {args.machine!r} with {args.env!r} "
               "in their environment name", file=sys.stderr)
         return 2
-    try:
-        runs = [{(r.benchmark, tuple(r.params.items())): r.value
-                 for r in load_rows(f, args.results) if r.value == r.value and r.value > 0}
-                for f in files]
-    except ResultsError as exc:
-        print(f"run_drift: {exc}", file=sys.stderr)
-        return 2
+    runs = [{(r.benchmark, tuple(r.params.items())): r.value
+             for r in load_rows(f, args.results) if r.value == r.value and r.value > 0}
+            for f in files]
     print(f"{len(files)} runs of {args.machine}; |ratio - 1| over every pair of runs:")
     for kind in KINDS:
         d = drift(runs, kind)
@@ -59,4 +55,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.reports.run_drift"))

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 CONFIDENCE = 0.95
 FDR = 0.05
@@ -39,7 +39,10 @@ class CaseResult:
     q: float = math.nan  # Benjamini-Hochberg adjusted p
     control: bool = False
     verdict: str = "no test"  # REGRESSION, improvement, unchanged, no test
-    detectable: float = math.nan  # smallest slowdown found with POWER at this spread
+    sd: float = math.nan  # spread of the paired log ratios (rounds - 1 degrees of freedom)
+    # smallest slowdown found with POWER at this spread, at the threshold of the verdict's
+    # Benjamini-Hochberg family (set by judge(); one tested case before it)
+    detectable: float = math.nan
     # A history's step across a gap: the release the comparison starts from (the nearest
     # earlier one that measured the case) and the unmeasured releases it spans.
     since: str = None
@@ -63,14 +66,21 @@ def paired_log_ratios(by_round):
                      if v.get("A") and v.get("B")])
 
 
-def detectable_ratio(sd, rounds, confidence=CONFIDENCE, power=POWER, gate=GATE):
-    """The smallest ratio a t-test over `rounds` paired rounds with this spread of log ratios
-    finds with probability `power` (before Benjamini-Hochberg, which can only ask more), and
-    never less than the effect gate: exp((t_{1-a/2} + t_power) * sd / sqrt(n))."""
+def detectable_ratio(sd, rounds, family=1, fdr=FDR, power=POWER, gate=GATE):
+    """The smallest slowdown a verdict finds with probability `power`, from the threshold the
+    verdict actually uses: the t-test on `rounds` paired log ratios with this spread (a
+    variance of rounds - 1 degrees of freedom) must reach p < fdr / family, which is what
+    Benjamini-Hochberg asks of one change among `family` tested cases. Never less than the
+    effect gate. The inverse of power_at()."""
     if rounds < MIN_ROUNDS or math.isnan(sd):
         return math.nan
-    t = stats.t.ppf(0.5 + confidence / 2, rounds - 1) + stats.t.ppf(power, rounds - 1)
-    return max(gate, math.exp(t * sd / math.sqrt(rounds)))
+    if sd == 0:
+        return gate
+    df = rounds - 1
+    crit = stats.t.ppf(1 - fdr / family / 2, df)
+    # the noncentrality at which the noncentral t passes crit with probability `power`
+    delta = optimize.brentq(lambda nc: stats.nct.sf(crit, df, nc) - power, 0.0, 1e4)
+    return max(gate, math.exp(delta * sd / math.sqrt(rounds)))
 
 
 def case_result(case, by_round, control=False, confidence=CONFIDENCE):
@@ -87,8 +97,8 @@ def result_of_logs(case, d, control=False, confidence=CONFIDENCE):
     result.ratio = math.exp(d.mean())
     if len(d) < MIN_ROUNDS:
         return result
-    sd = d.std(ddof=1)
-    result.detectable = detectable_ratio(sd, len(d), confidence)
+    sd = result.sd = float(d.std(ddof=1))
+    result.detectable = detectable_ratio(sd, len(d))
     if sd == 0:  # identical rounds: the interval is the point, the test undefined
         result.low = result.high = result.ratio
         result.p = 0.0 if d.mean() != 0 else 1.0
@@ -106,6 +116,8 @@ def judge(results, fdr=FDR, gate=GATE):
         qs = stats.false_discovery_control([r.p for r in tested], method="bh")
         for r, q in zip(tested, qs):
             r.q = float(q)
+            r.detectable = detectable_ratio(r.sd, r.rounds, family=len(tested), fdr=fdr,
+                                            gate=gate)
     for r in results:
         if not r.tested:
             r.verdict = "no test"

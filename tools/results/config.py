@@ -3,8 +3,7 @@ through `load_config`, so a missing or malformed file is one sentence, not a tra
 import os
 import socket
 
-from .. import REPO_ROOT
-from .rows import ResultsError
+from .. import REPO_ROOT, ToolError
 
 REQUIRED = ("benchmark_dir", "results_dir", "html_dir")
 
@@ -42,21 +41,35 @@ def config_path():
 
 
 def load_config(path=None):
-    """asv.conf.json (JSON with // comments) as a dict; ResultsError if it cannot be used."""
+    """asv.conf.json (JSON with // comments) as a dict; ToolError if it cannot be used."""
     from asv.util import load_json  # asv is not installed in matrix environments
 
     path = path or config_path()
     if not os.path.isfile(path):
-        raise ResultsError(f"{path} not found: run from a checkout of this repository "
+        raise ToolError(f"{path} not found: run from a checkout of this repository "
                            "(asv.conf.json is at its top)")
     try:
         conf = load_json(path, js_comments=True)
     except Exception as exc:  # asv raises its own UserError or ValueError on bad JSON
         detail = " ".join(str(exc).split())[:200]
-        raise ResultsError(f"{path} is not valid JSON: {detail}") from None
+        raise ToolError(f"{path} is not valid JSON: {detail}") from None
     if not isinstance(conf, dict):
-        raise ResultsError(f"{path} must hold a JSON object")
+        raise ToolError(f"{path} must hold a JSON object")
     missing = [key for key in REQUIRED if key not in conf]
     if missing:
-        raise ResultsError(f"{path} lacks {', '.join(missing)}")
+        raise ToolError(f"{path} lacks {', '.join(missing)}")
     return conf
+
+
+def write_derived_config(path, base=None, drop=(), **overrides):
+    """A copy of the config at `base` (default asv.conf.json) with `overrides` set and the keys
+    of `drop` removed, written atomically to `path`; returns `path`. Every run that must read
+    this repository but write elsewhere (a scratch run, a history, a publish) goes through it."""
+    from .atomic import write_json_atomic
+
+    conf = load_config(base)
+    conf.update(overrides)
+    for key in drop:
+        conf.pop(key, None)
+    write_json_atomic(path, conf)
+    return path

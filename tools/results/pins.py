@@ -5,8 +5,7 @@ them by tests/test_layout.py."""
 import os
 import re
 
-from .. import REPO_ROOT
-from .rows import ResultsError
+from .. import REPO_ROOT, ToolError
 
 REQUIREMENTS = os.path.join(REPO_ROOT, "requirements.txt")
 
@@ -15,7 +14,7 @@ def pins(path=REQUIREMENTS):
     """{package: version} of every `name==version` line of requirements.txt."""
     out = {}
     if not os.path.isfile(path):
-        raise ResultsError(f"{path} not found: the pinned versions are read from it")
+        raise ToolError(f"{path} not found: the pinned versions are read from it")
     with open(path) as f:
         for line in f:
             match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+)", line)

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 
 from .config import record_of
-from .rows import ResultsError, load_rows, read_json, result_files
+from .rows import load_rows, read_json, result_files
+from .. import ToolError
 
 MATRIX_LIBRARIES = ("numpy", "numba", "torch")  # the matrix's axes; llvmlite follows numba
 # The libraries whose releases are compared (pairs, histories, the machines file).
@@ -58,7 +59,7 @@ def load_run_files(results_dir, machine=None):
             runner=params.get("asv_runner", "?"),
         ))
     if not runs:
-        raise ResultsError(f"no result under {results_dir} records its numpy, numba and torch "
+        raise ToolError(f"no result under {results_dir} records its numpy, numba and torch "
                            "versions (run tools/run/provenance.py --stamp after -E existing runs)")
     return runs
 
@@ -69,7 +70,7 @@ def newest_result_file(results_dir, machine=None, wanted=None):
     if wanted:
         files = [f for f in files if _has_versions(f, wanted)]
         if not files:
-            raise ResultsError("no result file matches "
+            raise ToolError("no result file matches "
                                + ", ".join(f"{lib} {v}" for lib, v in wanted.items()))
     return files[0]
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 from asv.results import Results
+from .. import ToolError
 
 # Benchmark classes renamed since results were stored: old name -> current name. Rows of older
 # runs are read under the current name, so they still pair with new runs in every report.
@@ -21,10 +22,6 @@ def current_name(benchmark):
         if benchmark.startswith(old):
             return new + benchmark[len(old):]
     return benchmark
-
-
-class ResultsError(Exception):
-    """Bad input for a tool: reported as one line, never a traceback."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ def result_files(results_dir, machine=None):
     files = [f for f in glob.glob(pattern) if os.path.basename(f) != "machine.json"]
     if not files:
         where = f"for machine {machine!r} " if machine else ""
-        raise ResultsError(f"no asv results {where}under {results_dir}: run the suite first")
+        raise ToolError(f"no asv results {where}under {results_dir}: run the suite first")
     return sorted(files, key=_recorded_date, reverse=True)
 
 
@@ -104,28 +101,28 @@ def _recorded_date(path):
 def _benchmark_info(results_dir):
     path = os.path.join(results_dir, "benchmarks.json")
     if not os.path.exists(path):
-        raise ResultsError(f"{path} is missing: asv writes it on every run")
+        raise ToolError(f"{path} is missing: asv writes it on every run")
     return read_json(path)
 
 
 def read_json(path):
-    """A stored JSON file, or ResultsError in one line (unreadable, truncated)."""
+    """A stored JSON file, or ToolError in one line (unreadable, truncated)."""
     try:
         with open(path) as f:
             return json.load(f)
     except OSError as exc:
-        raise ResultsError(f"cannot read {path}: {exc.strerror}") from None
+        raise ToolError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError as exc:
-        raise ResultsError(f"{path} is not valid JSON (truncated?): {exc}") from None
+        raise ToolError(f"{path} is not valid JSON (truncated?): {exc}") from None
 
 
 def load_results(path):
-    """asv's Results of one file, or ResultsError in one line."""
+    """asv's Results of one file, or ToolError in one line."""
     read_json(path)  # asv's own message for a truncated file is a traceback
     try:
         return Results.load(path)
     except Exception as exc:  # asv's UserError: a file of another format
-        raise ResultsError(f"{path}: {' '.join(str(exc).split())[:200]}") from None
+        raise ToolError(f"{path}: {' '.join(str(exc).split())[:200]}") from None
 
 
 def load_rows(path, results_dir):

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from .atomic import write_json_atomic
-from .rows import ResultsError
+from .. import ToolError
 
 FORMAT = 1
 SIDES = ("A", "B")
@@ -63,9 +63,9 @@ def load_session(path):
         with open(path) as f:
             data = json.load(f)
     except OSError as exc:
-        raise ResultsError(f"cannot read {path}: {exc.strerror}") from exc
+        raise ToolError(f"cannot read {path}: {exc.strerror}") from exc
     except ValueError as exc:
-        raise ResultsError(f"{path} is not valid JSON (truncated?): {exc}") from exc
+        raise ToolError(f"{path} is not valid JSON (truncated?): {exc}") from exc
     check_session(data, path)
     return Session(path, data)
 
@@ -74,25 +74,25 @@ def check_session(data, path="session"):
     """Refuse what cannot be compared: another format, one environment only, rounds without
     both sides, benchmark versions that differ between the sides."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ResultsError(f"{path}: not a comparison session of format {FORMAT}")
+        raise ToolError(f"{path}: not a comparison session of format {FORMAT}")
     envs = data.get("envs", {})
     if set(envs) != set(SIDES):
-        raise ResultsError(f"{path}: a session needs two environments (A and B), "
+        raise ToolError(f"{path}: a session needs two environments (A and B), "
                            f"it has {', '.join(sorted(envs)) or 'none'}")
     complete = [r for r in data.get("rounds", []) if set(r.get("values", {})) == set(SIDES)]
     if not complete:
-        raise ResultsError(f"{path}: no round measured both environments")
+        raise ToolError(f"{path}: no round measured both environments")
     if data["rounds"] != complete:
-        raise ResultsError(f"{path}: round {data['rounds'][len(complete)]['round']} measured "
+        raise ToolError(f"{path}: round {data['rounds'][len(complete)]['round']} measured "
                            "one environment only")
     versions = [r.get("benchmark_versions", {}) for r in complete]
     for rnd in complete:
         a, b = rnd["benchmark_versions"]["A"], rnd["benchmark_versions"]["B"]
         if a != b or a != versions[0]["A"]:
-            raise ResultsError(f"{path}: benchmark versions differ between environments or "
+            raise ToolError(f"{path}: benchmark versions differ between environments or "
                                f"rounds (round {rnd['round']}): the code measured changed")
     if len({(r.get("commit"), r.get("session")) for r in complete}) != 1:
-        raise ResultsError(f"{path}: rounds from more than one session or commit")
+        raise ToolError(f"{path}: rounds from more than one session or commit")
 
 
 def find_sessions(root, library, release_a, release_b, machine=None):
@@ -101,7 +101,7 @@ def find_sessions(root, library, release_a, release_b, machine=None):
                            "*.json")
     files = sorted(glob.glob(pattern), reverse=True)  # ids start with a UTC time stamp
     if not files:
-        raise ResultsError(f"no comparison session for {library} {release_a} vs {release_b} "
+        raise ToolError(f"no comparison session for {library} {release_a} vs {release_b} "
                            f"under {root}: measure one with python -m tools pair "
                            f"{library} {release_a} {release_b}")
     return files
@@ -123,9 +123,9 @@ def load_instructions(session):
         with open(path) as f:
             data = json.load(f)
     except ValueError as exc:
-        raise ResultsError(f"{path} is not valid JSON (truncated?): {exc}") from exc
+        raise ToolError(f"{path} is not valid JSON (truncated?): {exc}") from exc
     if data.get("session") != session.data["session"] or set(data.get("counts", {})) != \
             set(SIDES):
-        raise ResultsError(f"{path}: not the instruction counts of both sides of "
+        raise ToolError(f"{path}: not the instruction counts of both sides of "
                            f"{session.data['session']}")
     return data

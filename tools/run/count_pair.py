@@ -18,8 +18,7 @@ import time
 
 from benchmarks.instructions import count_cases, family_cases
 
-from .. import REPO_ROOT
-from ..results.rows import ResultsError
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.sessions import (SIDES, find_sessions, instructions_path, load_session,
                                 write_json_atomic)
 from .provenance import collect_from
@@ -31,13 +30,13 @@ CHECKED = ("numpy", "numba", "llvmlite", "torch", "python_version")
 def env_python(session, side):
     python = os.path.join(REPO_ROOT, session.data["envs"][side]["python"])
     if not os.path.exists(python):
-        raise ResultsError(f"the environment of {session.release(side)} ({python}) is gone: "
+        raise ToolError(f"the environment of {session.release(side)} ({python}) is gone: "
                            f"measure the pair again with python -m tools pair")
     have = collect_from(python)
     recorded = session.versions(side)
     for name in CHECKED:
         if have.get(name) != recorded.get(name):
-            raise ResultsError(f"the environment of {session.release(side)} now has {name} "
+            raise ToolError(f"the environment of {session.release(side)} now has {name} "
                                f"{have.get(name)}, the session measured {recorded.get(name)}: "
                                "measure the pair again")
     return python
@@ -80,9 +79,6 @@ def main(argv=None):
                                              args.new)[0]
         session = load_session(path)
         written = count_pair(session)
-    except ResultsError as exc:
-        print(f"count_pair: {exc}", file=sys.stderr)
-        return 2
     except (NotImplementedError, RuntimeError) as exc:  # no valgrind, or a worker failed
         print(f"count_pair: {exc}", file=sys.stderr)
         return 1
@@ -91,4 +87,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.count_pair"))

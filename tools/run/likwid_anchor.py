@@ -17,9 +17,8 @@ import shutil
 import subprocess
 import sys
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, run_main
 from ..results.config import machine_name, provenance_dir
-from ..results.rows import ResultsError
 from ..results.atomic import write_json_atomic
 from .asv_config import head_commit
 
@@ -98,12 +97,8 @@ def main(argv=None):
         print("likwid_anchor: likwid-bench not found (Debian: apt-get install likwid)",
               file=sys.stderr)
         return 2
-    try:
-        machine = machine_name(args.machine)
-        commit = head_commit()
-    except ResultsError as exc:
-        print(f"likwid_anchor: {exc}", file=sys.stderr)
-        return 2
+    machine = machine_name(args.machine)
+    commit = head_commit()
     suffix = isa_suffix(cpu_flags())
     version = subprocess.run(["likwid-bench", "-h"], capture_output=True, text=True).stdout
     version = (re.search(r"Version\s+([0-9.]+)", version) or [None, "?"])[1]
@@ -131,4 +126,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.likwid_anchor"))

@@ -40,11 +40,13 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.asv_launcher import run_asv
 from ..results.config import load_config, machine_name, record_of
-from ..results.rows import ResultsError, read_json
+from ..results.rows import read_json
 from ..results.atomic import copy_atomic, write_json_atomic
+from ..reports import findings, headline
+from . import likwid_anchor, matrix_envs, provenance
 from .asv_config import head_commit
 from .phases import Phase, phases
 
@@ -172,9 +174,7 @@ def dirty_files():
 def record_provenance(python, path, dirty):
     """Collect in `python` now; compare with an earlier record of this commit and env, if any;
     write the record atomically. Returns it."""
-    from .provenance import collect_from
-
-    info = collect_from(python)
+    info = provenance.collect_from(python)
     info["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     info["dirty"] = ",".join(dirty) or "no"
     if os.path.exists(path):
@@ -183,7 +183,7 @@ def record_provenance(python, path, dirty):
                    if k not in ("recorded_at", "dirty") and old.get(k) != v}
         if changed:
             what = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(changed.items()))
-            raise ResultsError(f"this commit's results in this environment were measured with "
+            raise ToolError(f"this commit's results in this environment were measured with "
                                f"other software or hardware ({what}): asv would merge both "
                                "into one file. Commit, or set ASV_MACHINE to another name")
         info["recorded_at"] = old.get("recorded_at", info["recorded_at"])
@@ -193,12 +193,11 @@ def record_provenance(python, path, dirty):
 
 def stamp_from_record(result, record):
     """Copy the run-time record into the result file's params (atomically)."""
-    from .provenance import RECORDED_PACKAGES
-
     data = read_json(result)
     data["params"].update({k: v for k, v in record.items() if k != "recorded_at"})
     data["python"] = record["python"]
-    data["requirements"].update({lib: record[lib] for lib in RECORDED_PACKAGES if lib in record})
+    data["requirements"].update({lib: record[lib] for lib in provenance.RECORDED_PACKAGES
+                                 if lib in record})
     write_json_atomic(result, data)
 
 
@@ -217,17 +216,14 @@ def phase_in_results(result, classes):
 def likwid_step(machine, commit, fresh):
     """likwid-bench's load and copy beside the suite's ceiling (tools/run/likwid_anchor.py);
     resumable like a phase, and a missing likwid-bench is a note, not a failure."""
-    from .likwid_anchor import anchor_path
-
-    if os.path.exists(anchor_path(machine, commit)) and not fresh:
+    if os.path.exists(likwid_anchor.anchor_path(machine, commit)) and not fresh:
         say(f"likwid-bench: skipped, already measured at {commit[:8]}")
         return
     if shutil.which("likwid-bench") is None:
         say("likwid-bench: not installed (Debian: apt-get install likwid); no anchor this run")
         return
     say("likwid-bench: load and copy at the bandwidth sizes (the independent anchor)")
-    subprocess.run([sys.executable, "-m", "tools.run.likwid_anchor", "--machine", machine],
-                   cwd=REPO_ROOT)
+    run_main(likwid_anchor.main, "likwid", ["--machine", machine])
 
 
 def start(args):
@@ -239,7 +235,7 @@ def start(args):
     commit = head_commit()
     dirty = dirty_files()
     if dirty and not args.allow_dirty:
-        raise ResultsError(f"uncommitted changes in {', '.join(dirty[:5])}: the results would "
+        raise ToolError(f"uncommitted changes in {', '.join(dirty[:5])}: the results would "
                            "be filed under a commit that does not hold the code measured. "
                            "Commit first, or pass --allow-dirty (recorded in the results)")
     machine = machine_name()
@@ -251,7 +247,7 @@ def start(args):
     if asv(["machine", "--yes", "--machine", machine], config) != 0:
         for message in repair([MACHINE_FILE]):
             say(message)
-        raise ResultsError("asv machine failed: see its output above")
+        raise ToolError("asv machine failed: see its output above")
     return results_dir, config, commit, dirty, machine
 
 
@@ -297,22 +293,22 @@ def run_phases(args, results_dir, config, progress_file, asv_args, results):
     return failed
 
 
-def finish(args, results_dir, machine, failed, started, findings=True):
+def finish(args, results_dir, machine, failed, started, with_findings=True):
     """Findings (after a complete run only) and the dashboard; the exit status."""
     complete = not args.bench and not args.phases and not failed
-    if complete and findings:
+    if complete and with_findings:
         say(f"findings: report/machines/{machine}/findings.md and its plots, from this run")
-        subprocess.run([sys.executable, "-m", "tools.reports.findings", "--results",
-                        results_dir, "--machine", machine], cwd=REPO_ROOT)
-    elif findings:
+        run_main(findings.main, "findings", ["--results", results_dir, "--machine", machine])
+    elif with_findings:
         say("findings: not rebuilt from a partial run (" +
             ("selection only" if args.bench or args.phases else
              f"phases that failed: {', '.join(failed)}") + "); report/ is unchanged")
-    if findings:  # the headline tables show what there is, also after a selection
-        subprocess.run([sys.executable, "-m", "tools.reports.headline", "--results",
-                        results_dir, "--machine", machine, "--write"], cwd=REPO_ROOT)
+    if with_findings:  # the headline tables show what there is, also after a selection
+        run_main(headline.main, "headline",
+                 ["--results", results_dir, "--machine", machine, "--write"])
     say("publish: writing html/ (self-contained, works offline, findings linked)")
     take_snapshots(guarded_files(results_dir))
+    # a process of its own: publishing is a layer above this one (tools/__init__.py)
     published = subprocess.run([sys.executable, "-m", "tools.dashboard.publish"],
                                cwd=REPO_ROOT).returncode
     for message in repair(guarded_files(results_dir)):
@@ -356,8 +352,8 @@ def run_matrix(args):
     started = time.perf_counter()
     results_dir, config, commit, _, machine = start(args)
     say("setup: release matrix environments (created once, then reused)")
-    if subprocess.run([sys.executable, "-m", "tools.run.matrix_envs"], cwd=REPO_ROOT).returncode:
-        raise ResultsError("the matrix environments could not be built: see above")
+    if run_main(matrix_envs.main, "envs", []):
+        raise ToolError("the matrix environments could not be built: see above")
 
     def results():
         return [path for path in glob.glob(os.path.join(results_dir, machine,
@@ -367,12 +363,11 @@ def run_matrix(args):
                         ["run", f"{commit}^!", "--machine", machine], results)
     say("provenance: stamping each matrix environment's versions, threads and hardware")
     take_snapshots(guarded_files(results_dir))
-    subprocess.run([sys.executable, "-m", "tools.run.provenance", "--stamp", results_dir,
-                    "--commit", commit], cwd=REPO_ROOT)
+    run_main(provenance.main, "provenance", ["--stamp", results_dir, "--commit", commit])
     for message in repair(guarded_files(results_dir)):
         say(message)
     # the findings describe one environment's complete run (the main job's), not the matrix
-    return finish(args, results_dir, machine, failed, started, findings=False)
+    return finish(args, results_dir, machine, failed, started, with_findings=False)
 
 
 def main(argv=None):
@@ -393,15 +388,12 @@ def main(argv=None):
                 try:
                     re.compile(getattr(args, name))
                 except re.error as exc:
-                    raise ResultsError(f"--{name} is not a valid regular expression: {exc}")
+                    raise ToolError(f"--{name} is not a valid regular expression: {exc}")
         return run_matrix(args) if args.matrix else run(args)
-    except ResultsError as exc:
-        print(f"main_job: {exc}", file=sys.stderr)
-        return 2
     except RuntimeError as exc:  # the interpreter could not report itself
         print(f"main_job: {' '.join(str(exc).split())[:500]}", file=sys.stderr)
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.main_job"))

@@ -14,9 +14,8 @@ import time
 from asv import environment, util
 from asv.config import Config
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..results.config import load_config
-from ..results.rows import ResultsError
 
 CONFIG_PATH = os.path.join(REPO_ROOT, "asv.conf.json")
 
@@ -48,7 +47,7 @@ def main(argv=None):
     try:
         load_config(args.config)
         envs = matrix_environments(args.config)
-    except (util.UserError, ResultsError) as exc:
+    except (util.UserError, ToolError) as exc:
         print(f"matrix_envs: {exc}", file=sys.stderr)
         return 2
     for i, env in enumerate(envs, 1):
@@ -67,4 +66,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.matrix_envs"))

@@ -33,12 +33,11 @@ from dataclasses import dataclass
 from benchmarks import cases
 from benchmarks.kernels import kernel_names
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, ToolError, run_main
 from ..reports.verdicts import GATE
 from ..results.config import machine_name
 from ..results.pins import pair_pins
 from ..results.releases import COMPARED_LIBRARIES
-from ..results.rows import ResultsError
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit, scratch_config
 from . import preflight
@@ -129,11 +128,11 @@ def check_pair(library, versions):
         if name == library or (library == "numba" and name == "llvmlite"):
             continue  # the library under test, and the llvmlite that numba release requires
         if a.get(name) != b.get(name):
-            raise ResultsError(f"the two environments differ in {name} ({a.get(name)} vs "
+            raise ToolError(f"the two environments differ in {name} ({a.get(name)} vs "
                                f"{b.get(name)}), not only in {library}: refused")
     flavour = [v.get(library, "").partition("+")[2] or "default" for v in (a, b)]
     if flavour[0] != flavour[1]:
-        raise ResultsError(f"{library} {a.get(library)} and {b.get(library)} are different "
+        raise ToolError(f"{library} {a.get(library)} and {b.get(library)} are different "
                            f"builds ({flavour[0]} vs {flavour[1]}): compare the same flavour")
 
 
@@ -228,29 +227,26 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.library not in COMPARED_LIBRARIES:
-            raise ResultsError(f"unknown library {args.library!r}: choose one of "
+            raise ToolError(f"unknown library {args.library!r}: choose one of "
                                f"{', '.join(COMPARED_LIBRARIES)}")
         if args.rounds < 3:
-            raise ResultsError("--rounds must be at least 3 (a t-interval needs them)")
+            raise ToolError("--rounds must be at least 3 (a t-interval needs them)")
         families = args.families.split(",")
         unknown = set(families) - set(FAMILIES)
         if unknown:
-            raise ResultsError(f"unknown family {', '.join(sorted(unknown))}: choose from "
+            raise ToolError(f"unknown family {', '.join(sorted(unknown))}: choose from "
                                f"{', '.join(FAMILIES)}")
         if args.kernel and args.kernel not in kernel_names():
-            raise ResultsError(f"unknown kernel {args.kernel!r}: benchmarks/kernels/ has "
+            raise ToolError(f"unknown kernel {args.kernel!r}: benchmarks/kernels/ has "
                                f"{', '.join(kernel_names()) or 'none'}")
         if args.bench:
             try:
                 re.compile(args.bench)
             except re.error as exc:
-                raise ResultsError(f"--bench is not a valid regular expression: {exc}")
+                raise ToolError(f"--bench is not a valid regular expression: {exc}")
         session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
                                subset(families, args.bench, args.kernel), args.machine,
                                args.out, pypi_torch=args.pypi_torch)
-    except (ResultsError, preflight.PreflightError) as exc:
-        print(f"measure_pair: {exc}", file=sys.stderr)
-        return 2
     except RuntimeError as exc:  # asv or pip failed: its own output says why
         print(f"measure_pair: {str(exc)[-3000:]}", file=sys.stderr)
         return 1
@@ -263,7 +259,7 @@ def measure_pair(library, release_a, release_b, rounds, selection, machine, out,
                  kind=None, pypi_torch=False):
     cases = select_cases(selection)
     if not cases:
-        raise ResultsError("no case matches the selection")
+        raise ToolError("no case matches the selection")
     scratch = tempfile.mkdtemp(prefix="measure-pair-")
     try:
         pythons, versions = prepare_pair(library, release_a, release_b, scratch, pypi_torch)
@@ -281,4 +277,4 @@ def measure_pair(library, release_a, release_b, rounds, selection, machine, out,
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.measure_pair"))

@@ -10,13 +10,10 @@ not in others, or fails with any other error anywhere, stops the run: one line p
 environment with the first line of its error.
 """
 from .interleave import Worker
+from .. import ToolError
 
 
 ERROR = "error: "  # a reason that is a failure, not asv's skip (NotImplementedError)
-
-
-class PreflightError(RuntimeError):
-    """Some environments cannot prepare a case that others can."""
 
 
 def prepare_all(pythons, cases, progress=None):
@@ -82,10 +79,10 @@ def refusal(gaps):
 
 
 def check(pythons, cases, progress=None):
-    """Prepare every case everywhere; raise PreflightError (with `refusal`) on an uneven
+    """Prepare every case everywhere; raise ToolError (with `refusal`) on an uneven
     case. Returns the outcome (stored beside the rounds)."""
     outcome = prepare_all(pythons, cases, progress)
     gaps = uneven(outcome)
     if gaps:
-        raise PreflightError(refusal(gaps))
+        raise ToolError(refusal(gaps))
     return outcome

@@ -22,7 +22,7 @@ import sys
 from benchmarks.caches import cache_levels
 from benchmarks.common import usable_cores
 
-from .. import REPO_ROOT
+from .. import REPO_ROOT, run_main
 from ..results.hardware import cpu_isa, cpu_model
 
 RECORDED_PACKAGES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
@@ -147,15 +147,10 @@ def main(argv=None):
         print(json.dumps(collect(), indent=2))
         return 0
     from ..results.config import load_config
-    from ..results.rows import ResultsError
 
-    try:
-        load_config(args.config)
-        files = _result_envs(args.stamp, args.commit)
-        pythons = known_interpreters(args.config)
-    except ResultsError as exc:
-        print(f"provenance: {exc}", file=sys.stderr)
-        return 2
+    load_config(args.config)
+    files = _result_envs(args.stamp, args.commit)
+    pythons = known_interpreters(args.config)
     infos = {}
     stamped = 0
     for path, env_name in files:
@@ -175,4 +170,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.provenance"))

@@ -17,9 +17,10 @@ import sys
 import tempfile
 import time
 
+from .. import ToolError, run_main
 from ..results.config import load_config
 from .asv_config import head_commit, run_asv, scratch_config
-from ..results.rows import ResultsError, load_rows, result_files
+from ..results.rows import load_rows, result_files
 
 
 def one_case_per_method():
@@ -66,15 +67,12 @@ def main(argv=None):
     except re.error as exc:
         print(f"smoke: --bench is not a valid regular expression: {exc}", file=sys.stderr)
         return 2
-    except ResultsError as exc:
-        print(f"smoke: {exc}", file=sys.stderr)
-        return 2
     out = args.out or tempfile.mkdtemp(prefix="asv-smoke-")
     os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
     try:
         rows = smoke(out, args.bench)
-    except ResultsError as exc:
+    except ToolError as exc:
         print(f"smoke: {exc}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
@@ -91,4 +89,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "python -m tools.run.smoke"))
