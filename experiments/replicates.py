@@ -114,7 +114,7 @@ def table(figures):
              f"+{(f['aa_detectable'] - 1) * 100:.0f} %",
              f"+{(f['one_pass_detectable'] - 1) * 100:.0f} %"] for label, f in figures.items()]
     return render(["case", "sd pass", "sd worker", "if independent", "ICC", "effective",
-                   "A/A (mean of passes)", "detectable", "one pass: detectable"], rows)
+                   "A/A (mean of passes)", "detectable", "one pass: detectable"], rows, False)
 
 
 def main(argv=None):
@@ -143,11 +143,11 @@ def main(argv=None):
     measured = measure(pythons, cases, args.rounds, args.passes,
                        lambda m: print(f"== {m}", flush=True))
     figures = analyse(measured, [label for label, _ in cases], sides, args.passes)
-    print(table(figures))
     machine = args.machine or machine_name()
     path = os.path.join(REPO_ROOT, "report", "replicates", f"{machine}.json")
     write_json_atomic(path, {"machine": machine, "pair": sides, "rounds": args.rounds,
                              "passes": args.passes, "figures": figures, "measured": measured})
+    print(table(figures))  # after the save: nothing measured is lost to the table
     print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
     return 0
 
