@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 from benchmarks.cases import all_cases, subset
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, ToolError, run_main, say
 from tools.history.envs import CANARY_SUFFIX, ENV_ROOT, env_python
 from tools.history.releases import load_history
 from tools.history.run import requests
@@ -141,7 +141,7 @@ def main(argv=None):
     if not cases:
         raise ToolError(f"no case of the seed subset matches {args.cases!r}")
     measured = measure(pythons, cases, args.rounds, args.passes,
-                       lambda m: print(f"== {m}", flush=True))
+                       say)
     figures = analyse(measured, [label for label, _ in cases], sides, args.passes)
     machine = args.machine or machine_name()
     path = os.path.join(REPO_ROOT, "report", "replicates", f"{machine}.json")

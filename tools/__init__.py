@@ -30,3 +30,8 @@ def run_main(main, prog, argv=None):
     except ToolError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+
+
+def say(message):
+    """One progress line of a long command ('== message'), flushed at once."""
+    print(f"== {message}", flush=True)

@@ -17,7 +17,7 @@ import time
 
 from benchmarks.instructions import count_cases, counted_cases, family_cases
 
-from .. import ToolError, run_main
+from .. import ToolError, run_main, say
 from ..reports.verdicts import count_change
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
@@ -104,7 +104,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         path = count_history(args.history, args.machine or machine_name(),
-                             say=lambda m: print(f"== {m}", flush=True))
+                             say=say)
     except NotImplementedError as exc:  # no valgrind or no compiler here
         print(f"history counts: {exc}", file=sys.stderr)
         return 1

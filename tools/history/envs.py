@@ -24,7 +24,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, run_main, say
 from ..results.atomic import write_json_atomic
 from .releases import load_history
 
@@ -193,7 +193,7 @@ def main(argv=None):
     try:
         history = load_history(args.history)
         canary = args.canary or history.releases[-1].tag
-        records = build_all(history, canary, say=lambda m: print(f"== {m}", flush=True))
+        records = build_all(history, canary, say=say)
     except (ToolError, RuntimeError) as exc:
         print(f"history envs: {exc}", file=sys.stderr)
         return 2

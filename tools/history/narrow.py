@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from benchmarks.cases import all_cases, from_label
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, run_main, say
 from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import measure_round
@@ -141,7 +141,7 @@ def main(argv=None):
         for v in (args.release_a, args.release_b):
             Version(v)
         versions, data = narrow(args.library, args.release_a, args.release_b, args.case,
-                                args.rounds, say=lambda m: print(f"== {m}", flush=True))
+                                args.rounds, say=say)
     except (ToolError, InvalidVersion) as exc:
         print(f"narrow: {exc}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ import time
 
 from benchmarks.cases import from_label
 
-from .. import REPO_ROOT, run_main
+from .. import REPO_ROOT, run_main, say
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name
@@ -127,7 +127,7 @@ def main(argv=None):
         return 2
     try:
         judged = probe_history(args.history, args.machine or machine_name(), args.rounds,
-                               say=lambda m: print(f"== {m}", flush=True))
+                               say=say)
     except RuntimeError as exc:
         print(f"history probe: {exc}", file=sys.stderr)
         return 1

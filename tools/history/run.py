@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 
 from benchmarks.cases import all_cases, subset
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, run_main, say
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name, write_derived_config
@@ -49,10 +49,6 @@ FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per r
 # What fits the time budget on 2 cores (numba's history: 5 rounds in 45.6 min, torch's: 4 in
 # 52 min); the reports measure what it detects and extrapolate what more rounds would (docs/releases.md).
 DEFAULT_ROUNDS = 5
-
-
-def say(message):
-    print(f"== {message}", flush=True)
 
 
 def requests(cases):

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, run_main, say
 from ..results.asv_launcher import run_asv
 from ..results.config import load_config, machine_name, record_of
 from ..results.rows import read_json
@@ -52,10 +52,6 @@ from .phases import Phase, phases
 
 LINK = os.path.join(os.path.expanduser("~"), ".cache", "array-op-benchmarks", "venv")
 MACHINE_FILE = os.path.join(os.path.expanduser("~"), ".asv-machine.json")
-
-
-def say(message):
-    print(f"== {message}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
