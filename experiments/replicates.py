@@ -24,6 +24,7 @@ tested, 80 % power) is set beside the one of a single pass per round.
 Writes report/replicates/MACHINE.json (MACHINE: --machine, $ASV_MACHINE or the host's name).
 """
 import argparse
+import json
 import math
 import os
 import re
@@ -45,6 +46,7 @@ from tools.run.interleave import measure_round
 DEFAULT_CASES = (r"Gelu\.time_gelu\((100000|1000000), |Sum\.time_sum\((10000|1000000), torch|"
                  r"AxisSum\.time_axis_sum\(1000x1000, C, (rows|cols), torch")
 PASS = "#pass"
+HISTORY_FAMILY = 24  # torch's own cases in the seed subset: one BH family of a history step
 
 
 def variance_split(logs):
@@ -104,6 +106,43 @@ def analyse(measured, labels, sides, passes):
     return out
 
 
+def passes_tradeoff(measured, labels, sides, passes, family):
+    """[{"passes", "seconds", "detectable": {label: ratio}}] for 1, 2, 4, ... passes: the A/A on
+    the mean of each worker's first k passes, its detectable change at the threshold of a
+    history step (BH over `family` cases), and the round's cost at k passes of every case,
+    scaled from the measured seconds per timing."""
+    timings = sum(len(v) for rnd in measured for v in rnd["values"].values())
+    per_timing = sum(rnd["seconds"] for rnd in measured) / timings
+    a, b = sides
+    out, k = [], 1
+    while k <= passes:
+        detectable = {}
+        for label in labels:
+            d = []
+            for rnd in measured:
+                means = [np.mean([math.log(rnd["values"][side][f"{label}{PASS}{p}"]["median"])
+                                  for p in range(k)]) for side in (a, b)]
+                d.append(means[1] - means[0])
+            detectable[label] = detectable_ratio(result_of_logs(label, d).sd, len(measured),
+                                                 family)
+        out.append({"passes": k, "seconds": per_timing * k * len(labels) * len(sides),
+                    "detectable": detectable})
+        k *= 2
+    return out
+
+
+def tradeoff_table(tradeoff):
+    labels = list(tradeoff[0]["detectable"])
+    rows = [[label] + [f"+{(t['detectable'][label] - 1) * 100:.0f} %" for t in tradeoff]
+            for label in labels]
+    rows.append(["median over the cases"] + [
+        f"+{(float(np.median(list(t['detectable'].values()))) - 1) * 100:.0f} %"
+        for t in tradeoff])
+    rows.append(["seconds a round (these cases)"] + [f"{t['seconds']:.0f}" for t in tradeoff])
+    return render(["case"] + [f"{t['passes']} pass{'es' if t['passes'] > 1 else ''}"
+                              for t in tradeoff], rows, False)
+
+
 def table(figures):
     def pct(x):
         return f"{x * 100:.1f} %"
@@ -124,7 +163,18 @@ def main(argv=None):
     parser.add_argument("--cases", default=DEFAULT_CASES,
                         help="regular expression on the seed subset's case labels")
     parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    parser.add_argument("--stored", action="store_true",
+                        help="time nothing: analyse report/replicates/MACHINE.json again")
     args = parser.parse_args(argv)
+    machine = args.machine or machine_name()
+    path = os.path.join(REPO_ROOT, "report", "replicates", f"{machine}.json")
+    if args.stored:
+        if not os.path.isfile(path):
+            raise ToolError(f"no replicates measured on {machine}: {path} is missing")
+        with open(path) as f:
+            stored = json.load(f)
+        report(stored, path)
+        return 0
     if args.rounds < 3 or args.passes < 2:
         raise ToolError("--rounds must be at least 3 and --passes at least 2")
     history = load_history("torch")
@@ -140,16 +190,27 @@ def main(argv=None):
              if pattern.search(label)]
     if not cases:
         raise ToolError(f"no case of the seed subset matches {args.cases!r}")
-    measured = measure(pythons, cases, args.rounds, args.passes,
-                       say)
-    figures = analyse(measured, [label for label, _ in cases], sides, args.passes)
-    machine = args.machine or machine_name()
-    path = os.path.join(REPO_ROOT, "report", "replicates", f"{machine}.json")
-    write_json_atomic(path, {"machine": machine, "pair": sides, "rounds": args.rounds,
-                             "passes": args.passes, "figures": figures, "measured": measured})
-    print(table(figures))  # after the save: nothing measured is lost to the table
-    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    measured = measure(pythons, cases, args.rounds, args.passes, say)
+    stored = {"machine": machine, "pair": sides, "rounds": args.rounds, "passes": args.passes,
+              "cases": [label for label, _ in cases], "measured": measured}
+    write_json_atomic(path, stored)  # first: nothing measured is lost to the analysis
+    report(stored, path)
     return 0
+
+
+def report(stored, path):
+    """Analyse the stored rounds, save the figures beside them, print both tables."""
+    measured, sides, passes = stored["measured"], stored["pair"], stored["passes"]
+    labels = stored.get("cases") or sorted({k.split(PASS)[0] for k in
+                                            measured[0]["values"][sides[0]]})
+    stored["figures"] = analyse(measured, labels, sides, passes)
+    stored["tradeoff"] = passes_tradeoff(measured, labels, sides, passes, HISTORY_FAMILY)
+    write_json_atomic(path, stored)
+    print(table(stored["figures"]))
+    print(f"\nDetectable change of one history step (BH over {HISTORY_FAMILY} cases, "
+          f"{len(measured)} rounds) on the mean of each worker's first k passes:")
+    print(tradeoff_table(stored["tradeoff"]))
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ known steps in synthetic rounds (and the canary nothing), and a real three-relea
 history builds kept environments, interleaves its rounds, resumes, and publishes pages that
 name releases and list only confirmed steps."""
 import json
+import math
 import os
 import re
 import subprocess
@@ -120,6 +121,21 @@ def test_round_order_rotates_every_release_through_every_place():
     assert [round_order("AB", i, 2)[0] for i in range(4)] == list("BABA")
 
 
+def test_passes_repeat_a_case_pass_after_pass_and_fold_into_one_value():
+    from tools.run.interleave import add_pass, with_passes
+
+    work = with_passes([("a", 1), ("b", 2), ("c", 3)], {"a": 3, "c": 2})
+    assert work == [("a", 1), ("b", 2), ("c", 3), ("a", 1), ("c", 3), ("a", 1)]
+    values = {}
+    for median in (1.0, 4.0, 2.0):
+        add_pass(values, "a", {"median": median, "samples": [median], "position": median,
+                               "steal": 1, "seconds": 0.5})
+    a = values["a"]
+    assert a["passes"] == [1.0, 4.0, 2.0] and a["median"] == pytest.approx(2.0)
+    assert a["samples"] == [1.0, 4.0, 2.0] and a["position"] == 1.0  # the first pass's place
+    assert a["steal"] == 3 and a["seconds"] == 1.5
+
+
 def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
     from benchmarks import seed
     from benchmarks.bench_axis_sum import AxisSum
@@ -147,7 +163,6 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
 # ---------------------------------------------------------------------------------------------
 # The verdicts on a history: synthetic rounds with known steps (no measurement).
 
-import math
 import random
 
 from tools.history.pictures import confirmed_plots, step_map
@@ -239,7 +254,8 @@ def tags_of(i):
 
 # ---------------------------------------------------------------------------------------------
 # A real history: three numba releases (numpy only beside them), two 100-element sums,
-# three rounds, published and read back in Chromium.
+# three rounds, numba's own case timed in two passes a worker, published and read back in
+# Chromium.
 
 from browser import assert_stayed_local, browse, needs_browser, serve, with_probe
 
@@ -257,7 +273,8 @@ def three_releases(tmp_path_factory):
     releases = _write(out, {"numba": entry})
     scratch = out / "run"
     args = [sys.executable, "-m", "tools", "history", "numba", "--subset", "tiny", "--rounds",
-            "3", "--scratch", str(scratch), "--releases-file", releases, "--machine", MACHINE]
+            "3", "--passes", "2", "--scratch", str(scratch), "--releases-file", releases,
+            "--machine", MACHINE]
     proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     html = out / "html"
@@ -279,6 +296,12 @@ def test_history_builds_each_release_once_and_interleaves_every_round(three_rele
             # every release timed the case, in the rotated order
             assert [s for s, _ in sorted(places.items(), key=lambda kv: kv[1])] == \
                 round_order(sides, i, rnd["round"])
+        for side in sides:  # numba's own case in 2 passes, their geometric mean its value
+            for label, entry in rnd["values"][side].items():
+                own = "numba" in label
+                assert len(entry.get("passes", [entry["median"]])) == (2 if own else 1)
+                if own:
+                    assert entry["median"] == pytest.approx(math.sqrt(math.prod(entry["passes"])))
     for tag in THREE:
         with open(scratch / "results" / MACHINE / "installed" / f"{tag}.json") as f:
             installed = json.load(f)
@@ -296,6 +319,10 @@ def test_history_builds_each_release_once_and_interleaves_every_round(three_rele
     # a second run builds nothing and measures nothing: every environment is kept
     proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "rounds 4..3" in proc.stdout, proc.stdout
+    # more rounds with another number of passes would mix two protocols: one line, exit 2
+    other = [a if a != "2" else "3" for a in args]
+    proc = subprocess.run(other, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "measured with 2 passes" in proc.stderr, proc.stderr
     assert "built" not in proc.stdout
     # the report judges every step and the canary
     text = build_report("numba", MACHINE, str(scratch / "results"))
@@ -433,3 +460,41 @@ def test_history_counts_map_timed_cases_and_read_beside_a_step(tmp_path):
     (tmp_path / "m" / counts.COUNTS_FILE).write_text(json.dumps(
         {"format": 1, "releases": {"a": {"counts": data["a"]}}}))
     assert counts.load_counts(str(tmp_path), "m") == {"a": data["a"]}
+
+
+def test_pooled_model_recovers_the_noise_and_keeps_null_steps_at_nominal():
+    """The history's noise model (tools/history/model.py) on synthetic tables, releases x
+    rounds, log time = release + round + noise: sigma and its degrees of freedom come back,
+    adjacent pairs tested on it flag about 5 % of null steps at p < 0.05 (never far more),
+    and a pair whose own rounds scatter far beyond the pooled spread falls back to its own."""
+    import numpy as np
+
+    from tools.history.model import pooled_spread, test_spread
+    from tools.reports.verdicts import result_of_logs
+
+    rng = np.random.default_rng(7)
+    sigmas, p_values = [], []
+    for _ in range(400):
+        releases, rounds, sigma = 12, 4, 0.1
+        i = int(rng.integers(0, releases - 1))  # the null step: releases i and i + 1 alike
+        level = rng.normal(0, 0.3, (releases, 1))
+        level[i + 1] = level[i]
+        y = level + rng.normal(0, 0.2, (1, rounds)) + rng.normal(0, sigma, (releases, rounds))
+        logs = {f"r{i}": {r + 1: float(y[i, r]) for r in range(rounds)} for i in range(releases)}
+        model = pooled_spread(logs)
+        assert model.df == (releases - 1) * (rounds - 1) and model.releases == releases
+        sigmas.append(model.sigma)
+        d = y[i + 1] - y[i]
+        sd, df = test_spread(model, d, math.sqrt(2)) or (None, None)
+        p_values.append(result_of_logs("c", d, sd=sd, df=df).p)
+    assert 0.095 < float(np.median(sigmas)) < 0.105
+    assert 0.02 < float(np.mean(np.array(p_values) < 0.05)) < 0.08
+    # one release with rounds 10x noisier than the rest: its pair is not tested on the pool
+    y = rng.normal(0, 0.05, (12, 4))
+    y[5] = rng.normal(0, 1.0, 4)
+    logs = {f"r{i}": {r: float(y[i, r]) for r in range(4)} for i in range(12)}
+    model = pooled_spread(logs)
+    assert test_spread(model, y[6] - y[5], math.sqrt(2)) is None
+    assert test_spread(model, y[8] - y[7], math.sqrt(2)) is not None
+    # too few releases to pool: no model, the pair's own test
+    assert pooled_spread({"a": {1: 0.0, 2: 0.1, 3: 0.2}, "b": {1: 0.1, 2: 0.0, 3: 0.3}}) is None

@@ -34,7 +34,7 @@ from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name, write_derived_config
 from ..run.asv_config import head_commit
-from ..run.interleave import measure_round
+from ..run.interleave import measure_round, with_passes
 from ..run.measure_pair import REPEAT, check_pair
 from ..run.preflight import refusal, skipped_everywhere, uneven
 from ..run import preflight
@@ -49,6 +49,10 @@ FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per r
 # What fits the time budget on 2 cores (numba's history: 5 rounds in 45.6 min, torch's: 4 in
 # 52 min); the reports measure what it detects and extrapolate what more rounds would (docs/releases.md).
 DEFAULT_ROUNDS = 5
+# Passes of each of the history library's own cases per worker and round (controls: one).
+# Passes are nearly as independent as workers (ICC 0.00-0.14, report/replicates/) and cost a
+# fraction of a worker's start-up, so the noisy cases get the replicates (docs/releases.md).
+DEFAULT_PASSES = 1
 
 
 def requests(cases):
@@ -59,13 +63,24 @@ def requests(cases):
             for case in cases]
 
 
+def case_passes(cases, library, passes):
+    """{label: passes per worker and round}: `passes` for the cases that run `library`'s
+    code, one for the controls (quiet, and only there to watch the machine)."""
+    return {case.label: 1 if case.is_control(library) else passes for case in cases}
+
+
 def load_progress(path, expected, fresh):
     """The stored run if it is this very history (same releases, canary, subset, cases),
     else a fresh one. Another subset's rounds are never overwritten."""
     if os.path.isfile(path) and not fresh:
         with open(path) as f:
             data = json.load(f)
-        same = all(data.get(k) == v for k, v in expected.items() if k != "rounds")
+        if data.get("passes", 1) != expected["passes"] and data.get("measured") and not fresh:
+            raise ToolError(f"{os.path.relpath(path, REPO_ROOT)} was measured with "
+                            f"{data.get('passes', 1)} passes a round: add rounds with --passes "
+                            f"{data.get('passes', 1)}, or measure again with --fresh")
+        same = all(data.get(k, 1 if k == "passes" else None) == v
+                   for k, v in expected.items() if k != "rounds")
         if same and data.get("format") == FORMAT:
             data["rounds"] = expected["rounds"]  # a larger target adds rounds
             return data
@@ -90,9 +105,11 @@ def installed_record(side, record, versions):
 
 def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, scratch=None,
                 releases_file=RELEASES_FILE, machine=None, canary=None, allow_gaps=False,
-                probe_rounds=3):
+                probe_rounds=3, passes=DEFAULT_PASSES):
     if rounds < 3:
         raise ToolError("--rounds must be at least 3 (a t-interval needs them)")
+    if passes < 1:
+        raise ToolError("--passes must be at least 1")
     history = load_history(name, releases_file)
     machine = machine or machine_name()
     canary = canary or history.releases[-1].tag
@@ -114,7 +131,8 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
     progress_path = os.path.join(out_dir, ROUNDS_FILE)
     expected = {"history": name, "machine": machine, "subset": subset_name, "rounds": rounds,
                 "library": history.library, "ledger": dict(commits),
-                "canary": canary + CANARY_SUFFIX, "cases": [c.label for c in cases]}
+                "canary": canary + CANARY_SUFFIX, "cases": [c.label for c in cases],
+                "passes": passes}
     progress = load_progress(progress_path, expected, fresh)
 
     t_build = time.monotonic()
@@ -145,22 +163,24 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
     benchmarks = asv_results.discover(results_dir)
     pythons = {side: record["python"] for side, record in records.items()}
     work = requests(cases)
+    timed = with_passes(work, case_passes(cases, history.library, passes))
     done = len(progress["measured"])
     if not done or "preflight" not in progress:
         run_preflight(progress, pythons, work, allow_gaps)
         write_json_atomic(progress_path, progress)
     say(f"{name} history on {machine}: {len(history.releases)} releases + canary "
-        f"{canary}, {len(cases)} cases ({subset_name}), rounds {done + 1}..{rounds}")
+        f"{canary}, {len(cases)} cases ({subset_name}), {len(timed)} timings a worker, rounds "
+        f"{done + 1}..{rounds}")
     start = time.monotonic()
     for number in range(done + 1, rounds + 1):
         t0 = time.monotonic()
 
         def progress_line(i, n, number=number, t0=t0):
             if i % 8 == 0 or i == n:
-                print(f"   round {number}: {i}/{n} cases, {time.monotonic() - t0:.0f} s",
+                print(f"   round {number}: {i}/{n} timings, {time.monotonic() - t0:.0f} s",
                       flush=True)
 
-        rnd = measure_round(number, pythons, work, progress=progress_line)
+        rnd = measure_round(number, pythons, timed, progress=progress_line)
         rnd["commit"] = head_commit()
         rnd["finished"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         progress["measured"].append(rnd)
@@ -236,6 +256,10 @@ def main(argv=None):
     parser.add_argument("--kernel", help="the cases of one kernel file (= --subset kernel:NAME)")
     parser.add_argument("--canary", help="the release measured twice, in two separately "
                                          "built environments (default: the newest)")
+    parser.add_argument("--passes", type=int, default=DEFAULT_PASSES,
+                        help="timings of each of the library's own cases per worker and round, "
+                             f"their geometric mean the round's value (default {DEFAULT_PASSES}; "
+                             "controls: 1)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
     parser.add_argument("--probe-rounds", type=int, default=3,
                         help="rounds of the bare probe of every confirmed step after the "
@@ -258,7 +282,7 @@ def main(argv=None):
     try:
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
                          args.releases_file, args.machine, args.canary, args.allow_gaps,
-                         args.probe_rounds)
+                         args.probe_rounds, args.passes)
     except (ToolError, ValueError) as exc:
         print(f"history: {exc}", file=sys.stderr)
         return 2

@@ -7,8 +7,9 @@ beside it, and what the rounds can detect.
 Reads rounds.json (tools/history/run.py): every release of every case was timed seconds apart
 in every round, so any two releases pair by round exactly as a release comparison does, and
 are judged by the same module (tools/reports/verdicts.py): d_r = log(B_r / A_r), a t-interval
-over rounds, Benjamini-Hochberg over the step's cases, the effect gate, controls (cases that do
-not run the history's library) as the drift check.
+over rounds on the case's spread pooled over every release and round (tools/history/model.py),
+Benjamini-Hochberg over every step of the whole history, the effect gate, controls (cases that
+do not run the history's library) as their own family and the drift check.
 
 A step is also judged by the levels around it (a change-point test): per round, the mean log
 time of up to LEVEL_WINDOW releases after the step minus that of up to LEVEL_WINDOW before it
@@ -37,11 +38,13 @@ from benchmarks.cases import from_label
 
 from .. import REPO_ROOT, ToolError, run_main
 from ..reports.tables import render
-from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_logs
+from ..reports.verdicts import (GATE, drift, judge_families, power_at, result_of_logs,
+                                verdict_among)
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_name
 from .counts import counts_text, load_counts
 from .envs import CANARY_SUFFIX
+from .model import pooled_spread, test_spread
 from .pictures import cell_text, confirmed_plots, step_map, version
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import load_history
@@ -109,6 +112,7 @@ class HistoryData:
         self.controls = {label: from_label(label).is_control(self.history.library)
                          for label in self.labels}
         self.counts = load_counts(self.results_dir, machine)  # {release: {label: per call}}
+        self._models = {}
         # {side: {label: {round: median}}}
         self.medians = {}
         for rnd in self.rounds:
@@ -160,43 +164,72 @@ class HistoryData:
                 return tag
         return None
 
+    def model(self, label, rounds=None):
+        """The Spread of the case's pooled model over every release and the canary (on
+        `rounds`, default all), or None: tools/history/model.py."""
+        key = (label, tuple(sorted(rounds)) if rounds else None)
+        if key not in self._models:
+            self._models[key] = pooled_spread(
+                {s: self.logs(s, label, rounds) for s in self.tags + [self.canary]})
+        return self._models[key]
+
+    def tested(self, label, d, scale, rounds=None):
+        """The unjudged CaseResult of per-round log differences d, on the pooled spread where
+        the model holds for them."""
+        known = test_spread(self.model(label, rounds), d, scale)
+        sd, df = known if known else (None, None)
+        return result_of_logs(label, d, self.controls[label], sd=sd, df=df)
+
+    def pair_result(self, a, b, label, rounds=None, shift=0.0):
+        """The unjudged CaseResult of B vs A for one case; `shift` (a log factor) is added to
+        B in every round (the power checks). Where A did not measure a case that B did, B is
+        judged against the nearest earlier release that did (every pair of releases was timed
+        in every round, so it pairs like any other), and the result names the releases it
+        spans."""
+        start = self.since(a, label) if self.measured(b, label) else a
+        d = np.array(self.pair_logs(start, b, label, rounds) if start else []) + shift
+        result = self.tested(label, d, math.sqrt(2), rounds)
+        if start and start != a:
+            result.since = start
+            result.spans = tuple(self.tags[self.tags.index(start) + 1:self.tags.index(b)])
+        return result
+
     def compare(self, a, b, rounds=None, inject=None):
-        """Judged results {label: CaseResult} of B vs A and the drift report. inject: (label,
-        factor) multiplies B of that case in every round (the power checks). Where A did not
-        measure a case that B did, B is judged against the nearest earlier release that did
-        (every pair of releases was timed in every round, so it pairs like any other), and the
-        result names the releases it spans."""
-        results = []
-        for label in self.labels:
-            start = self.since(a, label) if self.measured(b, label) else a
-            d = np.array(self.pair_logs(start, b, label, rounds) if start else [])
-            if inject and inject[0] == label:
-                d = d + math.log(inject[1])
-            result = result_of_logs(label, d, self.controls[label])
-            if start and start != a:
-                result.since = start
-                result.spans = tuple(self.tags[self.tags.index(start) + 1:
-                                               self.tags.index(b)])
-            results.append(result)
+        """Judged results {label: CaseResult} of B vs A, the pair one family (the canary),
+        and the drift report. inject: (label, factor) multiplies B of that case."""
+        results = [self.pair_result(a, b, label, rounds,
+                                    math.log(inject[1]) if inject and inject[0] == label else 0)
+                   for label in self.labels]
         judge_families(results)
         return {r.case: r for r in results}, drift(results)
 
     def level_logs(self, before, after, label):
-        """Per round: mean log time of the releases `after` minus of those `before`."""
+        """Per round: mean log time of the releases `after` minus of those `before`, and the
+        scale of its spread in the pooled model's sigma, sqrt(1/na + 1/nb)."""
         before = [s for s in before if self.measured(s, label)]  # a gap is no level
         after = [s for s in after if self.measured(s, label)]
         if not before or not after:
-            return []
+            return [], 1.0
         sides = {s: self.logs(s, label) for s in before + after}
         common = set.intersection(*(set(v) for v in sides.values()))
-        return [np.mean([sides[s][r] for s in after]) - np.mean([sides[s][r] for s in before])
-                for r in sorted(common)]
+        return ([np.mean([sides[s][r] for s in after]) - np.mean([sides[s][r] for s in before])
+                 for r in sorted(common)], math.sqrt(1 / len(before) + 1 / len(after)))
 
     def steps(self):
-        steps = [Step(a, b, *self.compare(a, b)) for a, b in zip(self.tags, self.tags[1:])]
+        """Every step of every case, judged over the whole history: the pairs of all steps
+        are one Benjamini-Hochberg family (the library's own cases; the controls another),
+        the levels of all steps another, so false discoveries are controlled over the
+        history, not per step."""
+        pairs = [[self.pair_result(a, b, label) for label in self.labels]
+                 for a, b in zip(self.tags, self.tags[1:])]
+        judge_families([r for step in pairs for r in step])
+        steps = [Step(a, b, {r.case: r for r in results}, drift(results))
+                 for (a, b), results in zip(zip(self.tags, self.tags[1:]), pairs)]
         flagged = self._flagged(steps)
-        for i, step in enumerate(steps):
-            step.level = self.levels(i, flagged)
+        levels = [self.levels(i, flagged) for i in range(len(steps))]
+        judge_families([r for level in levels for r in level])
+        for step, level in zip(steps, levels):
+            step.level = {r.case: r for r in level}
         for i, step in enumerate(steps):
             # windows next to a shift see part of it: the shift is placed where the levels
             # differ most clearly (the smallest p among the neighbouring steps)
@@ -212,28 +245,41 @@ class HistoryData:
                 if s.pair[label].verdict in FLAGS}
 
     def levels(self, i, flagged):
-        """{label: CaseResult} of the levels around step i (tags[i] -> tags[i + 1])."""
-        results = []
-        for label in self.labels:
-            lo, hi = i, i + 2  # tags[lo..i] before, tags[i+1..hi-1] after
-            while lo > 0 and i - lo + 1 < LEVEL_WINDOW and (lo - 1, label) not in flagged:
-                lo -= 1
-            while hi <= len(self.tags) - 1 and hi - i - 1 < LEVEL_WINDOW and \
-                    (hi - 1, label) not in flagged:
-                hi += 1
-            d = self.level_logs(self.tags[lo:i + 1], self.tags[i + 1:hi], label)
-            results.append(result_of_logs(label, d, self.controls[label]))
-        judge_families(results)
-        return {r.case: r for r in results}
+        """[unjudged CaseResult] of the levels around step i (tags[i] -> tags[i + 1])."""
+        return [self.level_result(i, label, flagged) for label in self.labels]
+
+    def level_result(self, i, label, flagged):
+        lo, hi = i, i + 2  # tags[lo..i] before, tags[i+1..hi-1] after
+        while lo > 0 and i - lo + 1 < LEVEL_WINDOW and (lo - 1, label) not in flagged:
+            lo -= 1
+        while hi <= len(self.tags) - 1 and hi - i - 1 < LEVEL_WINDOW and \
+                (hi - 1, label) not in flagged:
+            hi += 1
+        d, scale = self.level_logs(self.tags[lo:i + 1], self.tags[i + 1:hi], label)
+        return self.tested(label, np.array(d), scale)
 
     def injected_power(self, factor, steps=None):
-        """Fraction of (step, case) pairs, over the cases with no confirmed step there, where
-        a slowdown by `factor` injected at that release (every release from it on, in every
-        round) is confirmed at that step: a history with a step at a known release, made
-        from the measured rounds."""
+        """{"own": fraction, "controls": fraction} of (step, case) pairs, over the cases with
+        no confirmed step there, where a slowdown by `factor` injected at that release (every
+        release from it on, in every round) is confirmed at that step: a history with a step
+        at a known release, made from the measured rounds, judged among all the others."""
         steps = steps if steps is not None else self.steps()
         flagged = self._flagged(steps)
-        hits = total = 0
+        # the measured p-values of each family, over the whole history, as steps() judged them
+        family = {(kind, i, label): getattr(step, kind)[label].p
+                  for i, step in enumerate(steps) for label in self.labels
+                  for kind in ("pair", "level")}
+
+        def among(kind, result, replaced):
+            """result's verdict in its whole-history family, `replaced` ({(i, label): p})
+            standing in for the measured values of those cells."""
+            others = [p for (k, j, lab), p in family.items()
+                      if k == kind and self.controls[lab] == result.control
+                      and (j, lab) not in replaced and not math.isnan(p)]
+            others += [p for p in replaced.values() if not math.isnan(p)]
+            return verdict_among(result, others)
+
+        hits, total = {True: 0, False: 0}, {True: 0, False: 0}
         for i, step in enumerate(steps):
             after = self.tags[i + 1:]
             for label in self.labels:
@@ -244,18 +290,23 @@ class HistoryData:
                 for s in after:
                     self.medians[s][label] = {r: v * factor for r, v in saved[s].items()}
                 try:
-                    pair, report = self.compare(step.before, step.after)
-                    near = {j: self.levels(j, flagged)[label] for j in (i - 1, i, i + 1)
+                    pair = self.pair_result(step.before, step.after, label)
+                    pair.verdict = among("pair", pair, {})
+                    near = {j: self.level_result(j, label, flagged) for j in (i - 1, i, i + 1)
                             if 0 <= j < len(steps)}
-                    probe = Step(step.before, step.after, pair, report, {label: near[i]})
+                    near[i].verdict = among("level", near[i], {
+                        (j, label): r.p for j, r in near.items() if j != i})
                     if any(r.p < near[i].p for j, r in near.items() if j != i):
                         near[i].verdict = "unchanged"  # as steps(): not the sharpest level
-                    hits += probe.confirmed(label) is not None and pair[label].ratio > 1
-                    total += 1
+                    probe = Step(step.before, step.after, {label: pair}, None, {label: near[i]})
+                    control = self.controls[label]
+                    hits[control] += probe.confirmed(label) is not None and pair.ratio > 1
+                    total[control] += 1
                 finally:
                     for s in after:
                         self.medians[s][label] = saved[s]
-        return hits / total if total else math.nan
+        return {name: hits[c] / total[c] if total[c] else math.nan
+                for name, c in (("own", False), ("controls", True))}
 
     def canary_power(self, rounds=None):
         """(flagged cases of the A/A pair, {factor: fraction of cases seen when that slowdown
@@ -264,22 +315,30 @@ class HistoryData:
         flagged = [r for r in base.values() if r.verdict in FLAGS]
         seen = {}
         for factor in INJECTED:
-            hits = [self.compare(self.twin, self.canary, rounds, (label, factor))[0][label]
-                    .verdict == "REGRESSION" for label in self.labels]
-            seen[factor] = sum(hits) / len(hits)
+            hits = 0
+            for label in self.labels:
+                result = self.pair_result(self.twin, self.canary, label, rounds,
+                                          math.log(factor))
+                others = [r.p for lab, r in base.items() if lab != label and r.tested
+                          and r.control == result.control]
+                hits += verdict_among(result, others) == "REGRESSION"
+            seen[factor] = hits / len(self.labels)
         return flagged, seen
 
-    def expected_seen(self, rounds, factor=1.10):
-        """Mean over the cases of power_at(): the canary pair's spread of each case, its own
-        BH family, `rounds` rounds. The extrapolation beyond the rounds measured."""
-        family = {c: sum(1 for lab in self.labels if self.controls[lab] == c)
-                  for c in (True, False)}
+    def expected_seen(self, rounds, factor=1.10, control=False):
+        """Mean over the library's own cases (control=True: the controls) of power_at(): one
+        change by `factor` in an adjacent pair of releases, tested on the case's pooled
+        spread with the degrees of freedom `rounds` rounds would give it, at BH's threshold
+        for one change among every step of every case of its family. The extrapolation
+        beyond the rounds measured."""
+        labels = [lab for lab in self.labels if self.controls[lab] == control]
+        family = len(labels) * (len(self.tags) - 1)
         powers = []
-        for label in self.labels:
-            d = self.pair_logs(self.twin, self.canary, label)
-            if len(d) >= 3:
-                powers.append(power_at(float(np.std(d, ddof=1)), rounds, factor,
-                                       family[self.controls[label]]))
+        for label in labels:
+            model = self.model(label)
+            if model:
+                powers.append(power_at(model.sigma * math.sqrt(2), rounds, factor, family,
+                                       df=(model.releases - 1) * (rounds - 1)))
         return float(np.nanmean(powers)) if powers else math.nan
 
     def installed(self, tag):
@@ -365,25 +424,29 @@ def power_lines(data, steps=None):
               f"the other cases as measured, judged with BH (the {own} {data.history.library} "
               f"cases and the {len(data.labels) - own} controls are two families) and the "
               f"{GATE}x gate; over all {len(data.labels)} cases.) Each step's table gives each "
-              "case's minimum detectable change: 80 % power at the threshold its verdict uses (BH's "
-              "for one change in its family), from that pair's own spread and its rounds - 1 "
-              "degrees of freedom.", "",
-              "More rounds, extrapolated from each case's spread in the canary pair (a "
-              "noncentral t with BH's threshold for one change in its family; the measured rows "
-              "above check the model):", ""]
-    per_round = statistics.median(r["seconds"] for r in data.rounds) / 60
-    rows = [[str(k), f"{data.expected_seen(k, 1.10) * 100:.0f} %",
-             f"{data.expected_seen(k, 1.05) * 100:.0f} %", f"{k * per_round:.0f} min"]
-            for k in (3, 4, 5, 6, 8, 10, 12, 16, 24)]
-    lines += md_table(["rounds", "+10 % seen (expected)", "+5 % seen (expected)",
-                       f"time at {per_round:.1f} min a round"], rows) + [""]
+              "case's minimum detectable change: 80 % power at the threshold its verdict uses "
+              "(BH's for one change among every step of its family), from the case's pooled "
+              "spread and its degrees of freedom (tools/history/model.py).", ""]
     if steps is not None:
-        seen = {f: data.injected_power(f, steps) for f in (1.10,)}
+        seen = {f: data.injected_power(f, steps) for f in INJECTED}
         lines += ["A step injected into the history itself (every release from one on slowed "
                   "by the factor, in every round, one case at a time, at every step where that "
-                  "case has no confirmed step), judged by the pair and the levels together: "
-                  + ", ".join(f"+{(f - 1) * 100:.0f} % confirmed in {v * 100:.0f} %"
-                              for f, v in seen.items()) + " of such steps.", ""]
+                  "case has no confirmed step), judged by the pair and the levels together, "
+                  "among every other step of the history:", ""]
+        lines += md_table(["cases", *[f"+{(f - 1) * 100:.0f} % confirmed" for f in INJECTED]],
+                          [[f"{data.history.library}'s own", *[f"{seen[f]['own'] * 100:.0f} %"
+                                                               for f in INJECTED]],
+                           ["controls", *[f"{seen[f]['controls'] * 100:.0f} %"
+                                          for f in INJECTED]]]) + [""]
+    lines += ["More rounds, extrapolated from each case's pooled spread (a noncentral t at the "
+              "whole history's BH threshold for one change; the injected rows above check the "
+              "model at the rounds measured):", ""]
+    per_round = statistics.median(r["seconds"] for r in data.rounds) / 60
+    rows = [[str(k), *[f"{data.expected_seen(k, f, c) * 100:.0f} %"
+                       for c in (False, True) for f in (1.10, 1.05)], f"{k * per_round:.0f} min"]
+            for k in (3, 4, 5, 6, 8, 10, 12, 16, 24)]
+    lines += md_table(["rounds", "own +10 %", "own +5 %", "controls +10 %", "controls +5 %",
+                       f"time at {per_round:.1f} min a round"], rows) + [""]
     return lines
 
 
@@ -412,7 +475,9 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
     own = [c for c in confirmed if not c["control"]]
     out += ["## Confirmed steps", "",
             f"A case's step is confirmed when its adjacent pair is flagged (q < 0.05 after "
-            f"Benjamini-Hochberg over the step's {history.library} cases, the controls apart; beyond {GATE}x), or "
+            f"Benjamini-Hochberg over every step of the history's {history.library} cases, the "
+            f"controls apart; on each case's spread pooled over all releases and rounds; beyond "
+            f"{GATE}x), or "
             f"when the levels around it (up to {LEVEL_WINDOW} releases each side) are flagged "
             "in the direction the pair points. Controls (cases that do not run "
             f"{history.library}) are listed apart: they move with what the release does to the "

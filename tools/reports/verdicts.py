@@ -39,7 +39,8 @@ class CaseResult:
     q: float = math.nan  # Benjamini-Hochberg adjusted p
     control: bool = False
     verdict: str = "no test"  # REGRESSION, improvement, unchanged, no test
-    sd: float = math.nan  # spread of the paired log ratios (rounds - 1 degrees of freedom)
+    sd: float = math.nan  # spread of the paired log ratios
+    df: int = None  # degrees of freedom of that spread (None: its own rounds - 1)
     # smallest slowdown found with POWER at this spread, at the threshold of the verdict's
     # Benjamini-Hochberg family (set by judge(); one tested case before it)
     detectable: float = math.nan
@@ -66,17 +67,17 @@ def paired_log_ratios(by_round):
                      if v.get("A") and v.get("B")])
 
 
-def detectable_ratio(sd, rounds, family=1, fdr=FDR, power=POWER, gate=GATE):
+def detectable_ratio(sd, rounds, family=1, fdr=FDR, power=POWER, gate=GATE, df=None):
     """The smallest slowdown a verdict finds with probability `power`, from the threshold the
     verdict actually uses: the t-test on `rounds` paired log ratios with this spread (a
-    variance of rounds - 1 degrees of freedom) must reach p < fdr / family, which is what
-    Benjamini-Hochberg asks of one change among `family` tested cases. Never less than the
-    effect gate. The inverse of power_at()."""
+    variance of `df` degrees of freedom, default rounds - 1) must reach p < fdr / family,
+    which is what Benjamini-Hochberg asks of one change among `family` tested cases. Never
+    less than the effect gate. The inverse of power_at()."""
     if rounds < MIN_ROUNDS or math.isnan(sd):
         return math.nan
     if sd == 0:
         return gate
-    df = rounds - 1
+    df = df or rounds - 1
     crit = stats.t.ppf(1 - fdr / family / 2, df)
     # the noncentrality at which the noncentral t passes crit with probability `power`
     delta = optimize.brentq(lambda nc: stats.nct.sf(crit, df, nc) - power, 0.0, 1e4)
@@ -88,8 +89,10 @@ def case_result(case, by_round, control=False, confidence=CONFIDENCE):
     return result_of_logs(case, d, control, confidence)
 
 
-def result_of_logs(case, d, control=False, confidence=CONFIDENCE):
-    """case_result from the paired log ratios themselves (one per round)."""
+def result_of_logs(case, d, control=False, confidence=CONFIDENCE, sd=None, df=None):
+    """case_result from the paired log ratios themselves (one per round). sd, df: a spread
+    known from more than these rounds (a history's pooled model, tools/history/model.py) and
+    its degrees of freedom, used for the test and the interval instead of d's own."""
     d = np.asarray(d, dtype=float)
     result = CaseResult(case, len(d), control=control)
     if len(d) == 0:
@@ -97,6 +100,8 @@ def result_of_logs(case, d, control=False, confidence=CONFIDENCE):
     result.ratio = math.exp(d.mean())
     if len(d) < MIN_ROUNDS:
         return result
+    if sd is not None:
+        return _known_spread(result, d, sd, df, confidence)
     sd = result.sd = float(d.std(ddof=1))
     result.detectable = detectable_ratio(sd, len(d))
     if sd == 0:  # identical rounds: the interval is the point, the test undefined
@@ -109,6 +114,33 @@ def result_of_logs(case, d, control=False, confidence=CONFIDENCE):
     return result
 
 
+def _known_spread(result, d, sd, df, confidence):
+    result.sd, result.df = float(sd), int(df)
+    se = sd / math.sqrt(len(d))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    result.low, result.high = math.exp(d.mean() - half), math.exp(d.mean() + half)
+    result.p = float(2 * stats.t.sf(abs(d.mean()) / se, df)) if se > 0 else \
+        (0.0 if d.mean() != 0 else 1.0)
+    result.detectable = detectable_ratio(sd, len(d), df=df)
+    return result
+
+
+def verdict_of(ratio, q, fdr=FDR, gate=GATE):
+    if q < fdr and (ratio >= gate or ratio <= 1 / gate):
+        return "REGRESSION" if ratio > 1 else "improvement"
+    return "unchanged"
+
+
+def verdict_among(result, family_ps, fdr=FDR, gate=GATE):
+    """The verdict judge() gives `result` when the rest of its family has the p-values
+    `family_ps` (the power checks: one injected change among the measured ones)."""
+    if not result.tested:
+        return "no test"
+    qs = stats.false_discovery_control(np.append(np.asarray(family_ps, float), result.p),
+                                       method="bh")
+    return verdict_of(result.ratio, float(qs[-1]), fdr, gate)
+
+
 def judge(results, fdr=FDR, gate=GATE):
     """Fill q and verdict of every result in place (BH over the tested ones); return them."""
     tested = [r for r in results if r.tested]
@@ -117,14 +149,9 @@ def judge(results, fdr=FDR, gate=GATE):
         for r, q in zip(tested, qs):
             r.q = float(q)
             r.detectable = detectable_ratio(r.sd, r.rounds, family=len(tested), fdr=fdr,
-                                            gate=gate)
+                                            gate=gate, df=r.df)
     for r in results:
-        if not r.tested:
-            r.verdict = "no test"
-        elif r.q < fdr and (r.ratio >= gate or r.ratio <= 1 / gate):
-            r.verdict = "REGRESSION" if r.ratio > 1 else "improvement"
-        else:
-            r.verdict = "unchanged"
+        r.verdict = verdict_of(r.ratio, r.q, fdr, gate) if r.tested else "no test"
     return results
 
 
@@ -138,16 +165,17 @@ def judge_families(results, fdr=FDR, gate=GATE):
     return results
 
 
-def power_at(sd, rounds, factor, family, confidence=CONFIDENCE, fdr=FDR):
+def power_at(sd, rounds, factor, family, confidence=CONFIDENCE, fdr=FDR, df=None):
     """The probability that a change by `factor` in one case is flagged with `rounds` rounds
     at this spread of log ratios, when it is the only change among `family` cases: BH then
     asks p < fdr / family of it (and the t-interval's confidence does not enter). A
     noncentral t; an extrapolation from a measured spread, not a measurement."""
     if rounds < MIN_ROUNDS or not sd > 0:
         return math.nan
-    crit = stats.t.ppf(1 - fdr / family / 2, rounds - 1)
+    df = df or rounds - 1
+    crit = stats.t.ppf(1 - fdr / family / 2, df)
     delta = abs(math.log(factor)) / (sd / math.sqrt(rounds))
-    return float(stats.nct.sf(crit, rounds - 1, delta))
+    return float(stats.nct.sf(crit, df, delta))
 
 
 @dataclass

@@ -9,6 +9,7 @@ first (warm caches, turbo) or always last. Every round's samples are kept with t
 each environment had, and the caller saves after every round.
 """
 import json
+import math
 import os
 import subprocess
 import tempfile
@@ -79,12 +80,39 @@ class Worker:
             self.proc.kill()
 
 
+def with_passes(cases, passes):
+    """The round's work when case `label` is timed passes.get(label, 1) times in every worker:
+    pass after pass through the case list, so a case's passes are minutes apart, not back to
+    back. The worker drops a case's data and callable after each timing, so every pass
+    prepares it again (report/replicates/: passes inside one worker are nearly as independent
+    as new workers, ICC 0.00-0.14)."""
+    most = max(passes.values(), default=1)
+    return [(label, request) for p in range(most) for label, request in cases
+            if p < passes.get(label, 1)]
+
+
+def add_pass(values, label, entry):
+    """Keep one timing of `label`; a second pass joins the first: `passes` lists every pass's
+    median, `median` becomes their geometric mean (the round's one value), the samples are
+    pooled, and position is the first pass's."""
+    first = values.get(label)
+    if first is None:
+        values[label] = entry
+        return
+    first.setdefault("passes", [first["median"]]).append(entry["median"])
+    first["median"] = math.exp(sum(math.log(m) for m in first["passes"]) / len(first["passes"]))
+    first["samples"] = first["samples"] + entry["samples"]
+    first["steal"] = first.get("steal", 0) + entry.get("steal", 0)
+    first["seconds"] = round(first.get("seconds", 0) + entry["seconds"], 3)
+
+
 def measure_round(number, pythons, cases, inject=None, progress=None, envs=None):
     """One round: {"values": {side: {label: {...}}}, "skipped": {side: {label: reason}},
     "benchmark_versions", "seconds"}.
 
     pythons: {side: interpreter}, in the base order that round_order rotates; cases:
-    [(label, request)]; envs: {side: extra environment variables of its worker}. Workers start one after the other (a torch import is ~2 s of CPU that
+    [(label, request)], a label listed again being another pass of it (with_passes, add_pass);
+    envs: {side: extra environment variables of its worker}. Workers start one after the other (a torch import is ~2 s of CPU that
     must not overlap a measurement) and all stay alive for the round."""
     t0 = time.perf_counter()
     sides = list(pythons)
@@ -98,13 +126,15 @@ def measure_round(number, pythons, cases, inject=None, progress=None, envs=None)
                                       for side, w in workers.items()}}
         for i, (label, request) in enumerate(cases):
             for position, side in enumerate(round_order(sides, i, number)):
+                t_case = time.perf_counter()
                 answer = workers[side].time(request)
                 if "median" in answer:
-                    rnd["values"][side][label] = {
-                        "median": answer["median"], "samples": answer["samples"],
-                        "number": answer["number"], "position": position,
-                        "first": position == 0, "params": request["names"],
-                        "steal": answer.get("steal", 0)}
+                    entry = {"median": answer["median"], "samples": answer["samples"],
+                             "number": answer["number"], "position": position,
+                             "first": position == 0, "params": request["names"],
+                             "steal": answer.get("steal", 0),
+                             "seconds": round(time.perf_counter() - t_case, 3)}
+                    add_pass(rnd["values"][side], label, entry)
                 else:  # never a bare n/a: why this release has no value here
                     reason = answer.get("skipped") or answer.get("error", "no answer")
                     rnd.setdefault("skipped", {}).setdefault(side, {})[label] = reason
