@@ -29,13 +29,13 @@ import sys
 import tempfile
 
 from tools import REPO_ROOT, run_main
+from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
 from tools.run.interleave import WORKER_ENV, round_order, time_bare
 
-ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},
         "compile threads 1": {"TORCHINDUCTOR_COMPILE_THREADS": "1"},
         "one thread": {"OMP_NUM_THREADS": "1"}, "busy neighbour": {},
@@ -74,14 +74,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     arms = ["plain"] + [a for a in args.arms.split(",") if a and a != "plain"]
     unknown = [a for a in arms if a not in ARMS]
-    python = os.path.join(ENV_ROOT, f"torch-{args.release}", "bin", "python")
-    if unknown or args.rounds < 3 or not os.path.isfile(python):
+    if unknown or args.rounds < 3:
         why = (f"unknown arm(s) {', '.join(unknown)}: choose from {', '.join(ARMS)}" if unknown
-               else "--rounds must be at least 3" if args.rounds < 3 else
-               f"no kept environment of torch {args.release}: python -m tools history envs "
-               "torch")
+               else "--rounds must be at least 3")
         print(f"check gelu-level: {why}", file=sys.stderr)
         return 2
+    python = kept_python("torch", f"torch-{args.release}")
     request = {"family": "Gelu", "size": args.size, "mode": args.mode}
     values = {arm: {} for arm in arms}
     faults = {arm: [] for arm in arms}

@@ -33,6 +33,7 @@ from benchmarks.cases import all_cases
 from benchmarks.common import DATA_CACHE_VAR
 
 from tools import REPO_ROOT, ToolError, run_main
+from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
@@ -42,7 +43,6 @@ from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.run.interleave import DATA_CACHE, measure_round, round_order
 from tools.run.overlay import overlay, pip_into
 
-ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")
 RUNNER = "0.2.5"  # asv.conf.json's pin
 LAUNCHERS = ("asv forkserver", "asv spawn", "fresh worker")
@@ -64,11 +64,7 @@ def chosen_cases():
 def overlay_python(release):
     """A venv whose site-packages hold asv_runner only and read the kept environment's
     packages after it: asv can run there, and the kept environment is not touched."""
-    kept = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
-    if not os.path.isfile(kept):
-        raise ToolError(f"no kept environment for torch {release} under "
-                           f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
-                           "envs torch")
+    kept = kept_python("torch", f"torch-{release}")
     return overlay(os.path.join(OVERLAY_ROOT, f"torch-{release}"), kept,
                    lambda site: pip_into(site, f"asv_runner=={RUNNER}"))
 

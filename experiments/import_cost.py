@@ -22,13 +22,13 @@ import numpy as np
 from benchmarks.cases import all_cases
 
 from tools import REPO_ROOT, ToolError, run_main
+from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
 from tools.run.interleave import measure_round
 
-ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "torch")
 SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "1"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
 # The A/A: both workers without torch, judged the same way (what the method flags by itself).
 AA_SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "0"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
@@ -54,11 +54,7 @@ def requests(cases):
 
 
 def measure(release, rounds, cases, sides=SIDES, say=print):
-    python = os.path.join(ENV_ROOT, f"torch-{release}", "bin", "python")
-    if not os.path.isfile(python):
-        raise ToolError(f"no kept environment for torch {release} under "
-                           f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
-                           "envs torch")
+    python = kept_python("torch", f"torch-{release}")
     pythons = {side: python for side in sides}
     out = []
     for r in range(1, rounds + 1):

@@ -31,6 +31,7 @@ import numpy as np
 from benchmarks.placement import NpSumPlacement
 
 from tools import REPO_ROOT, ToolError, run_main
+from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
@@ -38,26 +39,20 @@ from tools.results.config import machine_name
 from tools.run.interleave import measure_round
 from tools.run.overlay import ask, copy_into, overlay
 
-ENV_ROOT = os.path.join(REPO_ROOT, ".asv", "history-envs", "numba")
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "np-sum-overlay")
 COUNT_SIZE = 1_000_000
 
 
-def kept_python(release):
-    python = os.path.join(ENV_ROOT, f"numba-{release}", "bin", "python")
-    if not os.path.isfile(python):
-        raise ToolError(f"no kept environment for numba {release} under "
-                           f"{os.path.relpath(ENV_ROOT, REPO_ROOT)}: python -m tools history "
-                           "envs numba")
-    return python
+def numba_python(release):
+    return kept_python("numba", f"numba-{release}")
 
 
 def swapped_python(earlier, later):
     """(python, llvmlite version) of an overlay: the earlier numba's environment read through a
     venv whose own site-packages hold only the later environment's llvmlite."""
     home = os.path.join(OVERLAY_ROOT, f"numba-{earlier}-llvmlite-of-{later}")
-    donor = kept_python(later)
-    python = overlay(home, kept_python(earlier), lambda site: copy_into(site, donor, "llvmlite"))
+    donor = numba_python(later)
+    python = overlay(home, numba_python(earlier), lambda site: copy_into(site, donor, "llvmlite"))
     try:
         versions = ask(python, "import llvmlite, numba; print(numba.__version__, "
                                "llvmlite.__version__)")
@@ -129,7 +124,7 @@ def main(argv=None):
             raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         earlier, later = releases
         machine = machine_name(args.machine)
-        pythons = {earlier: kept_python(earlier), later: kept_python(later)}
+        pythons = {earlier: numba_python(earlier), later: numba_python(later)}
         swap, donor_llvmlite = swapped_python(earlier, later)
         swap_side = f"{earlier} + llvmlite {donor_llvmlite}"
         pythons[swap_side] = swap

@@ -34,7 +34,7 @@ import numpy as np
 
 from benchmarks.cases import all_cases, subset
 from tools import REPO_ROOT, ToolError, run_main, say
-from tools.history.envs import CANARY_SUFFIX, ENV_ROOT, env_python
+from tools.history.envs import CANARY_SUFFIX, kept_python
 from tools.history.releases import load_history
 from tools.history.run import requests
 from tools.reports.tables import render
@@ -180,11 +180,7 @@ def main(argv=None):
     history = load_history("torch")
     release = history.releases[-1].tag
     sides = [release, release + CANARY_SUFFIX]
-    pythons = {side: env_python(os.path.join(ENV_ROOT, "torch", side)) for side in sides}
-    missing = [side for side, python in pythons.items() if not os.path.isfile(python)]
-    if missing:
-        raise ToolError(f"no kept environment for {', '.join(missing)}: "
-                        "python -m tools history envs torch")
+    pythons = {side: kept_python("torch", side) for side in sides}
     pattern = re.compile(args.cases)
     cases = [(label, request) for label, request in requests(all_cases(subset("seed")))
              if pattern.search(label)]

@@ -109,6 +109,17 @@ def env_python(env_dir):
     return os.path.join(env_dir, "bin", "python")
 
 
+def kept_python(library, side, env_root=None):
+    """The interpreter of the kept environment `side` ("torch-2.15.0", "torch-2.15.0-aa") of
+    a history; ToolError saying how to build it where it is missing."""
+    python = env_python(os.path.join(env_root or ENV_ROOT, library, side))
+    if not os.path.isfile(python):
+        raise ToolError(f"no kept environment {side} under "
+                        f"{os.path.relpath(os.path.dirname(os.path.dirname(python)), REPO_ROOT)}"
+                        f": python -m tools history envs {library}")
+    return python
+
+
 def read_record(env_dir):
     try:
         with open(os.path.join(env_dir, RECORD)) as f:

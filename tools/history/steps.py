@@ -259,7 +259,7 @@ class HistoryData:
         return self.tested(label, np.array(d), scale)
 
     def injected_power(self, factor, steps=None):
-        """{"own": fraction, "controls": fraction} of (step, case) pairs, over the cases with
+        """{"own", "controls", "all": fraction} of (step, case) pairs, over the cases with
         no confirmed step there, where a slowdown by `factor` injected at that release (every
         release from it on, in every round) is confirmed at that step: a history with a step
         at a known release, made from the measured rounds, judged among all the others."""
@@ -305,8 +305,10 @@ class HistoryData:
                 finally:
                     for s in after:
                         self.medians[s][label] = saved[s]
-        return {name: hits[c] / total[c] if total[c] else math.nan
-                for name, c in (("own", False), ("controls", True))}
+        out = {name: hits[c] / total[c] if total[c] else math.nan
+               for name, c in (("own", False), ("controls", True))}
+        out["all"] = sum(hits.values()) / sum(total.values()) if sum(total.values()) else math.nan
+        return out
 
     def canary_power(self, rounds=None):
         """(flagged cases of the A/A pair, {factor: fraction of cases seen when that slowdown
@@ -437,7 +439,8 @@ def power_lines(data, steps=None):
                           [[f"{data.history.library}'s own", *[f"{seen[f]['own'] * 100:.0f} %"
                                                                for f in INJECTED]],
                            ["controls", *[f"{seen[f]['controls'] * 100:.0f} %"
-                                          for f in INJECTED]]]) + [""]
+                                          for f in INJECTED]],
+                           ["all", *[f"{seen[f]['all'] * 100:.0f} %" for f in INJECTED]]]) + [""]
     lines += ["More rounds, extrapolated from each case's pooled spread (a noncentral t at the "
               "whole history's BH threshold for one change; the injected rows above check the "
               "model at the rounds measured):", ""]
