@@ -107,6 +107,8 @@ def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=pr
         f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
     values = measure(needs, pythons, rounds, say)
     judged = judge_steps(steps, values)
+    if "probe" in data.progress:  # an earlier probe (of other confirmed steps) is kept
+        data.progress.setdefault("earlier_probes", []).append(data.progress["probe"])
     data.progress["probe"] = {"rounds": rounds, "allocator": WORKER_ENV,
                               "values": values, "steps": judged,
                               "rounds_measured": len(data.rounds)}
