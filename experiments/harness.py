@@ -40,7 +40,7 @@ from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
 from tools.results.rows import load_rows, result_files
 from tools.run.asv_config import head_commit, run_asv, scratch_config
-from tools.run.interleave import DATA_CACHE, measure_round, round_order
+from tools.run.interleave import DATA_CACHE, case_requests, measure_round, round_order
 from tools.run.overlay import overlay, pip_into
 
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")
@@ -87,10 +87,8 @@ def asv_round(python, launcher, cases, scratch, extra_env=None):
 
 
 def worker_round(number, python, cases, extra_env=None):
-    requests = [(c.label, {"module": c.module, "class": c.cls, "params": list(c.params),
-                           "samples": 7, "names": {k: str(v) for k, v in c.values.items()}})
-                for c in cases]
-    rnd = measure_round(number, {"one": python}, requests, envs={"one": extra_env or {}})
+    rnd = measure_round(number, {"one": python}, case_requests(cases),
+                        envs={"one": extra_env or {}})
     return {label: {"median": v["median"], "samples": v["samples"]}
             for label, v in rnd["values"]["one"].items()}
 

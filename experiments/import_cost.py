@@ -27,7 +27,7 @@ from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.config import machine_name
-from tools.run.interleave import measure_round
+from tools.run.interleave import case_requests, measure_round
 
 SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "1"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
 # The A/A: both workers without torch, judged the same way (what the method flags by itself).
@@ -47,18 +47,12 @@ def chosen_cases():
     return [c for c in all_cases() if wanted(c)]
 
 
-def requests(cases):
-    return [(c.label, {"module": c.module, "class": c.cls, "params": list(c.params),
-                       "samples": 7, "names": {k: str(v) for k, v in c.values.items()}})
-            for c in cases]
-
-
 def measure(release, rounds, cases, sides=SIDES, say=print):
     python = kept_python("torch", f"torch-{release}")
     pythons = {side: python for side in sides}
     out = []
     for r in range(1, rounds + 1):
-        rnd = measure_round(r, pythons, requests(cases), envs=sides)
+        rnd = measure_round(r, pythons, case_requests(cases), envs=sides)
         out.append(rnd)
         say(f"torch {release}: round {r}/{rounds} ({rnd['seconds']:.0f} s)")
     return out

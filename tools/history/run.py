@@ -34,8 +34,8 @@ from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
 from ..results.config import machine_name, write_derived_config
 from ..run.asv_config import head_commit
-from ..run.interleave import measure_round, with_passes
-from ..run.measure_pair import REPEAT, check_pair
+from ..run.interleave import case_requests, measure_round, with_passes
+from ..run.measure_pair import check_pair
 from ..run.preflight import refusal, skipped_everywhere, uneven
 from ..run import preflight
 from ..run.provenance import collect_from
@@ -55,12 +55,7 @@ DEFAULT_ROUNDS = 5
 DEFAULT_PASSES = 1
 
 
-def requests(cases):
-    """[(label, worker request)] as the release pairs send them."""
-    return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
-                          "samples": REPEAT,
-                          "names": {k: str(v) for k, v in case.values.items()}})
-            for case in cases]
+requests = case_requests  # the name the history's callers and tests use
 
 
 def case_passes(cases, library, passes):

@@ -36,6 +36,18 @@ WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
               "TORCHINDUCTOR_COMPILE_THREADS": "1"}
 
 
+REPEAT = 7  # batches per case and round; their median is the unit of analysis
+
+
+def case_requests(cases, samples=REPEAT):
+    """[(label, worker request)] of suite cases (benchmarks.cases.Case): what every rounds
+    protocol (pairs, histories, narrowing, the experiments) sends a worker."""
+    return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
+                          "samples": samples,
+                          "names": {k: str(v) for k, v in case.values.items()}})
+            for case in cases]
+
+
 def round_order(sides, case_index, round_number):
     """The environments in the order they time case `case_index` of round `round_number`
     (both from 0 or 1 alike): `sides` rotated by one place per case and per round. For two

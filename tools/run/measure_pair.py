@@ -41,7 +41,7 @@ from ..results.releases import COMPARED_LIBRARIES
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit, scratch_config
 from . import preflight
-from .interleave import measure_round
+from .interleave import REPEAT, case_requests, measure_round
 
 # What must be identical in both environments, besides the library under test.
 MUST_AGREE = ("numpy", "numba", "llvmlite", "torch", "asv_runner", "python_version")
@@ -65,7 +65,6 @@ FAMILIES = {  # family -> predicate over benchmarks.cases.Case
     "Gelu": lambda c: c.cls == "Gelu" and _cpu(c) and c.values["size"] in (100_000, 10_000_000)
     and c.values["malloc"] == "default",
 }
-REPEAT = 7  # batches per case and round; their median is the unit of analysis
 
 
 @dataclass(frozen=True)
@@ -140,10 +139,9 @@ def select_cases(selection):
     """Every case of `selection`, in asv's order: (label, request, name), the label as reports
     write it, the request a worker takes, the name benchmarks/base.py gives the case (what a
     calibration slows down)."""
-    return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
-                          "samples": REPEAT, "names": {k: str(v) for k, v in case.values.items()}},
-             case.short)
-            for case in cases.all_cases(selection)]
+    chosen = cases.all_cases(selection)
+    return [(label, request, case.short)
+            for (label, request), case in zip(case_requests(chosen), chosen)]
 
 
 def new_session(root, machine, library, releases, pythons, versions, selection, commit, kind,
