@@ -43,16 +43,13 @@ OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "np-sum-overlay")
 COUNT_SIZE = 1_000_000
 
 
-def numba_python(release):
-    return kept_python("numba", f"numba-{release}")
-
-
 def swapped_python(earlier, later):
     """(python, llvmlite version) of an overlay: the earlier numba's environment read through a
     venv whose own site-packages hold only the later environment's llvmlite."""
     home = os.path.join(OVERLAY_ROOT, f"numba-{earlier}-llvmlite-of-{later}")
-    donor = numba_python(later)
-    python = overlay(home, numba_python(earlier), lambda site: copy_into(site, donor, "llvmlite"))
+    donor = kept_python("numba", f"numba-{later}")
+    python = overlay(home, kept_python("numba", f"numba-{earlier}"),
+                     lambda site: copy_into(site, donor, "llvmlite"))
     try:
         versions = ask(python, "import llvmlite, numba; print(numba.__version__, "
                                "llvmlite.__version__)")
@@ -124,7 +121,7 @@ def main(argv=None):
             raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         earlier, later = releases
         machine = machine_name(args.machine)
-        pythons = {earlier: numba_python(earlier), later: numba_python(later)}
+        pythons = {release: kept_python("numba", f"numba-{release}") for release in (earlier, later)}
         swap, donor_llvmlite = swapped_python(earlier, later)
         swap_side = f"{earlier} + llvmlite {donor_llvmlite}"
         pythons[swap_side] = swap

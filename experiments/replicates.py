@@ -36,7 +36,7 @@ from benchmarks.cases import all_cases, subset
 from tools import REPO_ROOT, ToolError, run_main, say
 from tools.history.envs import CANARY_SUFFIX, kept_python
 from tools.history.releases import load_history
-from tools.history.run import requests
+from tools.run.interleave import case_requests
 from tools.reports.tables import render
 from tools.reports.verdicts import detectable_ratio, result_of_logs
 from tools.results.atomic import write_json_atomic
@@ -182,7 +182,7 @@ def main(argv=None):
     sides = [release, release + CANARY_SUFFIX]
     pythons = {side: kept_python("torch", side) for side in sides}
     pattern = re.compile(args.cases)
-    cases = [(label, request) for label, request in requests(all_cases(subset("seed")))
+    cases = [(label, request) for label, request in case_requests(all_cases(subset("seed")))
              if pattern.search(label)]
     if not cases:
         raise ToolError(f"no case of the seed subset matches {args.cases!r}")

@@ -19,7 +19,7 @@ from tools.history.probe import agreement, bare_request, judge_steps, measure
 from tools.history.steps import HistoryData, build_report, confirmed_steps
 from tools.reports.verdicts import CaseResult
 from tools.run import preflight
-from tools.history.run import requests
+from tools.run.interleave import case_requests
 from benchmarks.cases import from_label
 
 NUMPY = f"numpy=={numpy.__version__}"
@@ -53,7 +53,7 @@ def test_a_kept_environment_holds_what_python_m_venv_and_pip_hold(numpy_only, tm
 
 def test_the_preflight_refuses_an_environment_that_lacks_a_module_the_others_have(numpy_only):
     env_dir, _ = numpy_only
-    cases = requests([from_label(label) for label in LABELS[:1]])  # numba_loop: needs numba
+    cases = case_requests([from_label(label) for label in LABELS[:1]])  # numba_loop: needs numba
     pythons = {"full": sys.executable, "numpy-only": env_python(env_dir)}
     with pytest.raises(ToolError) as info:
         preflight.check(pythons, cases)
@@ -65,7 +65,7 @@ def test_the_preflight_refuses_an_environment_that_lacks_a_module_the_others_hav
 
 def test_a_skip_everywhere_is_no_refusal():
     cuda = [c for c in map(from_label, ["Sum.time_sum(100, numpy_sum, cuda)"])]
-    outcome = preflight.check({"a": sys.executable, "b": sys.executable}, requests(cuda))
+    outcome = preflight.check({"a": sys.executable, "b": sys.executable}, case_requests(cuda))
     skipped = preflight.skipped_everywhere(outcome)
     assert list(skipped) == [cuda[0].label] and not skipped[cuda[0].label].startswith("error")
     assert preflight.uneven(outcome) == {}

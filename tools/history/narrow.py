@@ -28,7 +28,7 @@ from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import measure_round
 from .envs import ENV_ROOT, build_env, env_python
 from .releases import has_cp311_wheel, load_histories
-from .run import requests
+from ..run.interleave import case_requests
 
 PYPI = "https://pypi.org/pypi/{}/json"
 
@@ -79,7 +79,7 @@ def narrow(library, a, b, label, rounds, say=print):
                   say)
         pythons[v] = env_python(env_dir)
     chosen = [case, *controls(library, case)]
-    work = requests(chosen)
+    work = case_requests(chosen)
     measured = []
     for number in range(1, rounds + 1):
         rnd = measure_round(number, pythons, work)

@@ -55,7 +55,6 @@ DEFAULT_ROUNDS = 5
 DEFAULT_PASSES = 1
 
 
-requests = case_requests  # the name the history's callers and tests use
 
 
 def case_passes(cases, library, passes):
@@ -70,12 +69,12 @@ def load_progress(path, expected, fresh):
     if os.path.isfile(path) and not fresh:
         with open(path) as f:
             data = json.load(f)
-        if data.get("passes", 1) != expected["passes"] and data.get("measured") and not fresh:
+        data.setdefault("passes", 1)  # histories from before --passes timed each case once
+        if data["passes"] != expected["passes"] and data.get("measured"):
             raise ToolError(f"{os.path.relpath(path, REPO_ROOT)} was measured with "
-                            f"{data.get('passes', 1)} passes a round: add rounds with --passes "
-                            f"{data.get('passes', 1)}, or measure again with --fresh")
-        same = all(data.get(k, 1 if k == "passes" else None) == v
-                   for k, v in expected.items() if k != "rounds")
+                            f"{data['passes']} passes a round: add rounds with --passes "
+                            f"{data['passes']}, or measure again with --fresh")
+        same = all(data.get(k) == v for k, v in expected.items() if k != "rounds")
         if same and data.get("format") == FORMAT:
             data["rounds"] = expected["rounds"]  # a larger target adds rounds
             return data
@@ -157,7 +156,7 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
     Machine.load(machine_name=machine).save(results_dir)  # results/MACHINE/machine.json
     benchmarks = asv_results.discover(results_dir)
     pythons = {side: record["python"] for side, record in records.items()}
-    work = requests(cases)
+    work = case_requests(cases)
     timed = with_passes(work, case_passes(cases, history.library, passes))
     done = len(progress["measured"])
     if not done or "preflight" not in progress:
