@@ -5,12 +5,18 @@ round's batches, with Benjamini-Hochberg over every step of the whole history.
 
     python -m tools check history-power numba --machine epyc-2core
     python -m tools check history-power torch --machine epyc-avx2-2core
+    python -m tools check history-power torch --machine NAME --passes   # a history with passes
 
 Printed per variant: the canary's flags and its +5/10/20 % seen; the history's own flags; the
 null comparisons among controls (every step of a case that does not run the library, whose
 p-values must stay at or under nominal); +5/10/20 % injected at every unflagged step, one at a
 time, the rest as measured. Groundwork for the histories' statistical model: the variant a
 history adopts must pass all of these on its own data first.
+
+--passes: the cost against what is seen. A history timed with `--passes K` keeps every pass, so
+its rounds are judged again, by the report's own model, on their first 1, 2, 4, ... K passes:
+seconds a round (start-up and controls as measured, the own cases' timings scaled), confirmed
+steps, canary flags, the own cases' median detectable change, +5/10/20 % seen.
 """
 import argparse
 import math
@@ -20,7 +26,7 @@ import numpy as np
 from scipy import stats
 
 from tools import run_main
-from tools.history.steps import HistoryData
+from tools.history.steps import INJECTED, HistoryData
 from tools.reports.verdicts import CaseResult, judge, result_of_logs
 from tools.results.config import machine_name
 
@@ -111,12 +117,72 @@ def analyse(name, machine, stat, method, results_dir=None):
             out[f"history step +{round((f-1)*100)}% ({'controls' if c else 'own'})"] = hits / tot if tot else float('nan')
     return out
 
+def round_seconds(data, passes):
+    """Mean seconds a round would take with the library's own cases timed `passes` times: the
+    start-up and the controls as measured, the own cases' first `passes` passes (rounds from
+    before `pass_seconds` was kept: their timings scaled, which undercounts the first pass,
+    the one that compiles)."""
+    stored = data.progress.get("passes", 1)
+    out = []
+    for rnd in data.rounds:
+        total = rnd["seconds"]
+        for values in rnd["values"].values():
+            for label, entry in values.items():
+                if data.controls[label]:
+                    continue
+                spent = entry.get("pass_seconds")
+                total -= entry.get("seconds", 0)
+                total += sum(spent[:passes]) if spent else entry.get("seconds", 0) * passes / stored
+        out.append(total)
+    return sum(out) / len(out)
+
+
+def passes_tradeoff(name, machine, results_dir=None):
+    """[row] for 1, 2, 4, ... up to the stored passes: the same rounds judged on each round's
+    first k passes by the report's own model (verdicts, canary, injected steps)."""
+    stored = HistoryData(name, machine, results_dir).progress.get("passes", 1)
+    rows = []
+    k = 1
+    while k <= stored:
+        data = HistoryData(name, machine, results_dir, passes=k)
+        steps = data.steps()
+        flagged, _ = data.canary_power()
+        confirmed = sum(step.confirmed(label) is not None for step in steps
+                        for label in data.labels)
+        own = [r.detectable for step in steps for label, r in step.pair.items()
+               if not data.controls[label] and not math.isnan(r.detectable)]
+        seen = {f: data.injected_power(f, steps) for f in INJECTED}
+        rows.append({"passes": k, "seconds": round_seconds(data, k), "confirmed": confirmed,
+                     "canary": len(flagged),
+                     "detectable own (median)": float(np.median(own)) if own else math.nan,
+                     **{f"+{round((f - 1) * 100)} % {kind}": seen[f][kind]
+                        for f in INJECTED for kind in ("own", "controls", "all")}})
+        k = k * 2 if k * 2 <= stored or k == stored else stored
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("history", help="numba or torch")
     parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    parser.add_argument("--passes", action="store_true",
+                        help="the trade-off of passes: the history's rounds judged on their first "
+                             "1, 2, 4, ... passes (a history timed with --passes K)")
     args = parser.parse_args(argv)
     machine = args.machine or machine_name()
+    if args.passes:
+        rows = passes_tradeoff(args.history, machine)
+        print(f"== {args.history} on {machine}: the stored rounds on their first k passes")
+        data = HistoryData(args.history, machine)
+        if not all("pass_seconds" in e for r in data.rounds for v in r["values"].values()
+                   for lab, e in v.items() if not data.controls[lab]):
+            print("   (seconds: these rounds predate per-pass seconds, so the own cases' time is "
+                  "scaled by k/K, which undercounts the first pass, the one that compiles)")
+        for row in rows:
+            print("   " + ", ".join(f"{k}: {v * 100:.0f} %" if isinstance(v, float) and "%" in k
+                                    else f"{k}: +{(v - 1) * 100:.0f} %" if "detectable" in k
+                                    else f"{k}: {v:.0f}" for k, v in row.items()))
+        return 0
     for stat in ("median", "min"):
         for method in ("own", "pooled"):
             result = analyse(args.history, machine, stat, method)

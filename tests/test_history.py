@@ -133,7 +133,31 @@ def test_passes_repeat_a_case_pass_after_pass_and_fold_into_one_value():
     a = values["a"]
     assert a["passes"] == [1.0, 4.0, 2.0] and a["median"] == pytest.approx(2.0)
     assert a["samples"] == [1.0, 4.0, 2.0] and a["position"] == 1.0  # the first pass's place
-    assert a["steal"] == 3 and a["seconds"] == 1.5
+    assert a["steal"] == 3 and a["seconds"] == 1.5 and a["pass_seconds"] == [0.5] * 3
+    # a report judging the round on its first k passes reads what k passes would have
+    from tools.history.steps import first_passes
+    assert first_passes(a) == a["median"] and first_passes(a, 1) == 1.0
+    assert first_passes(a, 2) == pytest.approx(2.0) and first_passes(values["a"], 9) == a["median"]
+    assert first_passes({"median": 5.0}, 2) == 5.0  # a round of one pass
+
+
+def test_a_stored_history_keeps_its_passes_and_a_new_one_takes_the_default(tmp_path):
+    from tools.history.run import DEFAULT_PASSES, FORMAT, load_progress
+
+    expected = {"history": "torch", "subset": "gelu", "rounds": 4, "cases": ["a"],
+                "passes": None}
+    path = tmp_path / "rounds.json"
+    assert load_progress(str(path), expected, False)["passes"] == DEFAULT_PASSES
+    path.write_text(json.dumps(dict(expected, rounds=3, passes=8, format=FORMAT,
+                                    measured=[{"round": 1}])))
+    kept = load_progress(str(path), expected, False)
+    assert kept["passes"] == 8 and kept["rounds"] == 4 and kept["measured"]
+    old = {k: v for k, v in expected.items() if k != "passes"}
+    path.write_text(json.dumps(dict(old, rounds=3, format=FORMAT, measured=[{"round": 1}])))
+    assert load_progress(str(path), expected, False)["passes"] == 1  # from before --passes
+    with pytest.raises(ToolError, match="measured with 1 passes"):
+        load_progress(str(path), dict(expected, passes=2), False)
+    assert load_progress(str(path), dict(expected, passes=2), True)["passes"] == 2  # --fresh
 
 
 def test_seed_subset_holds_every_seed_case_and_only_existing_ones():

@@ -200,3 +200,37 @@ def test_snapshots_of_files_outside_the_checkout_stay_under_asv():
     snapshots = os.path.join(REPO_ROOT, ".asv", "snapshots")
     assert outside == os.path.join(snapshots, "_outside", "root", ".asv-machine.json")
     assert inside == os.path.join(snapshots, "results", "m", "x.json")
+
+
+@pytest.mark.integration
+def test_asv_skip_existing_would_drop_a_split_phase_so_resume_keeps_its_own_record(tmp_path):
+    """Why the main job records its phases (.asv/progress) instead of passing asv's
+    --skip-existing-successful: asv stores the parameters a --bench selection did not run as
+    NaN (a skip), counts the benchmark successful, and would skip the split phases still to
+    measure (AxisSum runs one asv call per shape)."""
+    import glob
+    import sys
+
+    from tools.run.asv_config import head_commit, run_asv, scratch_config
+    from tools.run.phases import phases
+
+    split = [p for p in phases() if p.label.startswith("AxisSum shape=")][:2]
+    assert len(split) == 2
+    config = scratch_config(str(tmp_path))
+    run_asv(["machine", "--yes"], config)
+    base = ["run", "--quick", "-E", f"existing:{sys.executable}", "--set-commit-hash",
+            head_commit()]
+
+    def measured():
+        path, = [p for p in glob.glob(str(tmp_path / "results" / "*" / "*.json"))
+                 if not p.endswith("machine.json")]
+        values = json.load(open(path))["results"]["bench_axis_sum.AxisSum.time_axis_sum"][0]
+        return sum(v is not None and v == v for v in values)
+
+    run_asv([*base, "--bench", split[0].regex], config)
+    first = measured()
+    assert first > 0
+    run_asv([*base, "--skip-existing-successful", "--bench", split[1].regex], config)
+    assert measured() == first  # the second shape was skipped, not measured
+    run_asv([*base, "--bench", split[1].regex], config)
+    assert measured() == 2 * first  # without the flag it is

@@ -28,19 +28,21 @@ from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import load_history
 
 COUNTS_FILE = "counts.json"
-# torch.compile under valgrind in a release's fresh environment (a cold inductor cache): the
-# worker of torch 2.5.1 with Gelu(100000, compiled) ran past the 900 s limit, 12 such
-# environments would take hours on 2 cores. The main job counts compiled GELU; histories don't.
-NOT_COUNTED = "compiled"
+def counted_in_histories(case):
+    """Whether a history counts `case`. Not torch.compile: under valgrind in a release's fresh
+    environment (a cold inductor cache) the worker of torch 2.5.1 with Gelu(100000, compiled)
+    ran past the 900 s limit, and 12 such environments would take hours on 2 cores. The main
+    job counts compiled GELU; histories don't."""
+    return case.values.get("mode") != "compiled"
 
 
 def history_family(labels):
     """[(count label, cls, params)] of the family whose timed case is one of `labels` (not
     the compiled ones), and {timed label: count label}."""
-    timed = {count: case.label for count, case in counted_cases().items()}
-    chosen = [spec for spec in family_cases() if timed[spec[0]] in labels
-              and NOT_COUNTED not in spec[0]]
-    return chosen, {timed[spec[0]]: spec[0] for spec in chosen}
+    cases = counted_cases()
+    chosen = [spec for spec in family_cases() if cases[spec[0]].label in labels
+              and counted_in_histories(cases[spec[0]])]
+    return chosen, {cases[spec[0]].label: spec[0] for spec in chosen}
 
 
 def count_history(name, machine, results_dir=None, env_root=None, say=print):

@@ -49,10 +49,12 @@ FORMAT = 2  # rounds.json of interleaved histories (format 1: one asv step per r
 # What fits the time budget on 2 cores (numba's history: 5 rounds in 45.6 min, torch's: 4 in
 # 52 min); the reports measure what it detects and extrapolate what more rounds would (docs/releases.md).
 DEFAULT_ROUNDS = 5
-# Passes of each of the history library's own cases per worker and round (controls: one).
-# Passes are nearly as independent as workers (ICC 0.00-0.14, report/replicates/) and cost a
-# fraction of a worker's start-up, so the noisy cases get the replicates (docs/releases.md).
-DEFAULT_PASSES = 1
+# Passes of each of the history library's own cases per worker and round (controls: one), for
+# a new history; a stored one keeps its own. Passes are nearly as independent as workers
+# (report/replicates/) and cost a fraction of a worker's start-up. In the GELU history on
+# epyc-avx512-2core, 4 passes took most of the spread's fall (median of torch's cases 22 %
+# at 1 pass, 11 % at 4, 9 % at 8) for 1.6x a round's time, 8 passes 2.3x (docs/releases.md).
+DEFAULT_PASSES = 4
 
 
 
@@ -70,6 +72,8 @@ def load_progress(path, expected, fresh):
         with open(path) as f:
             data = json.load(f)
         data.setdefault("passes", 1)  # histories from before --passes timed each case once
+        if expected["passes"] is None and data.get("measured"):
+            expected = dict(expected, passes=data["passes"])  # a stored history keeps its own
         if data["passes"] != expected["passes"] and data.get("measured"):
             raise ToolError(f"{os.path.relpath(path, REPO_ROOT)} was measured with "
                             f"{data['passes']} passes a round: add rounds with --passes "
@@ -82,7 +86,8 @@ def load_progress(path, expected, fresh):
             raise ToolError(
                 f"{os.path.relpath(path, REPO_ROOT)} holds the {data.get('subset')!r} subset's "
                 f"rounds; measure {expected['subset']!r} with --scratch DIR (or --machine NAME)")
-    return dict(expected, format=FORMAT, measured=[])
+    return dict(expected, format=FORMAT, measured=[],
+                passes=expected["passes"] or DEFAULT_PASSES)
 
 
 def installed_record(side, record, versions):
@@ -99,10 +104,10 @@ def installed_record(side, record, versions):
 
 def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, scratch=None,
                 releases_file=RELEASES_FILE, machine=None, canary=None, allow_gaps=False,
-                probe_rounds=3, passes=DEFAULT_PASSES):
+                probe_rounds=3, passes=None):
     if rounds < 3:
         raise ToolError("--rounds must be at least 3 (a t-interval needs them)")
-    if passes < 1:
+    if passes is not None and passes < 1:
         raise ToolError("--passes must be at least 1")
     history = load_history(name, releases_file)
     machine = machine or machine_name()
@@ -128,6 +133,7 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
                 "canary": canary + CANARY_SUFFIX, "cases": [c.label for c in cases],
                 "passes": passes}
     progress = load_progress(progress_path, expected, fresh)
+    passes = progress["passes"]
 
     t_build = time.monotonic()
     records = build_all(history, canary, env_root, say)
@@ -250,10 +256,10 @@ def main(argv=None):
     parser.add_argument("--kernel", help="the cases of one kernel file (= --subset kernel:NAME)")
     parser.add_argument("--canary", help="the release measured twice, in two separately "
                                          "built environments (default: the newest)")
-    parser.add_argument("--passes", type=int, default=DEFAULT_PASSES,
+    parser.add_argument("--passes", type=int,
                         help="timings of each of the library's own cases per worker and round, "
-                             f"their geometric mean the round's value (default {DEFAULT_PASSES}; "
-                             "controls: 1)")
+                             "their geometric mean the round's value (default: a stored "
+                             f"history's own, {DEFAULT_PASSES} for a new one; controls: 1)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
     parser.add_argument("--probe-rounds", type=int, default=3,
                         help="rounds of the bare probe of every confirmed step after the "

@@ -87,10 +87,21 @@ class Step:
         return None
 
 
+def first_passes(entry, passes=None):
+    """A round's value of one case on its first `passes` passes (None: every pass): the
+    geometric mean of their medians, as interleave.add_pass folds them."""
+    medians = entry.get("passes", [entry["median"]])[:passes]
+    if len(medians) == len(entry.get("passes", [None])):
+        return entry["median"]
+    return math.exp(sum(math.log(m) for m in medians) / len(medians))
+
+
 class HistoryData:
     """One history's interleaved rounds on one machine."""
 
-    def __init__(self, name, machine, results_dir=None):
+    def __init__(self, name, machine, results_dir=None, passes=None):
+        """passes: judge the rounds on each round's first `passes` passes only (default: all
+        of them), what a history timed with fewer passes would have read."""
         self.history = load_history(name)
         self.machine = machine
         self.results_dir = results_dir or resolved(config_path(name), "results_dir")
@@ -119,7 +130,7 @@ class HistoryData:
             for side, values in rnd["values"].items():
                 for label, entry in values.items():
                     self.medians.setdefault(side, {}).setdefault(label, {})[rnd["round"]] = \
-                        entry["median"]
+                        first_passes(entry, passes)
 
     def probe_of(self, label, before, after):
         """The bare probe of one step ({"ratio", "low", "high", "agrees"}), or None."""

@@ -105,13 +105,15 @@ def with_passes(cases, passes):
 
 def add_pass(values, label, entry):
     """Keep one timing of `label`; a second pass joins the first: `passes` lists every pass's
-    median, `median` becomes their geometric mean (the round's one value), the samples are
-    pooled, and position is the first pass's."""
+    median (`pass_seconds` its cost: the first holds the compile), `median` becomes their
+    geometric mean (the round's one value), the samples are pooled, and position is the first
+    pass's."""
     first = values.get(label)
     if first is None:
         values[label] = entry
         return
     first.setdefault("passes", [first["median"]]).append(entry["median"])
+    first.setdefault("pass_seconds", [first["seconds"]]).append(entry["seconds"])
     first["median"] = math.exp(sum(math.log(m) for m in first["passes"]) / len(first["passes"]))
     first["samples"] = first["samples"] + entry["samples"]
     first["steal"] = first.get("steal", 0) + entry.get("steal", 0)
