@@ -484,6 +484,14 @@ def test_history_counts_map_timed_cases_and_read_beside_a_step(tmp_path):
     (tmp_path / "m" / counts.COUNTS_FILE).write_text(json.dumps(
         {"format": 1, "releases": {"a": {"counts": data["a"]}}}))
     assert counts.load_counts(str(tmp_path), "m") == {"a": data["a"]}
+    # and the compiled cases are left out (torch.compile under valgrind takes hours)
+    compiled = "Gelu.time_gelu(100000, compiled, cpu, default)"
+    assert compiled not in counts.history_family(labels | {compiled})[1]
+    # --releases: a tag the history does not have is one line, before anything is counted
+    (tmp_path / "m" / "rounds.json").write_text(json.dumps(
+        {"cases": sorted(labels), "canary": "torch-2.15.0-aa", "subset": "gelu"}))
+    with pytest.raises(ToolError, match="torch-9.9"):
+        counts.count_history("torch", "m", results_dir=str(tmp_path), only=["torch-9.9"])
 
 
 def test_pooled_model_recovers_the_noise_and_keeps_null_steps_at_nominal():

@@ -1,6 +1,7 @@
 """Instruction counts per release of a history: a step in counts is exact.
 
     python -m tools history counts torch --machine NAME    # every release, then the canary
+    python -m tools history counts torch --machine NAME --releases torch-2.12.1 torch-2.13.0
 
 Counts every single-threaded case of the history that the instruction-count family covers
 (benchmarks/instructions.py: numba, NumPy, the Python loops, torch eager on one thread; ~2.5 min an
@@ -45,8 +46,10 @@ def history_family(labels):
     return chosen, {cases[spec[0]].label: spec[0] for spec in chosen}
 
 
-def count_history(name, machine, results_dir=None, env_root=None, say=print):
-    """Count every release (and the canary) not yet in counts.json; returns its path."""
+def count_history(name, machine, results_dir=None, env_root=None, say=print, only=None):
+    """Count every release (and the canary) not yet in counts.json, or only the tags in
+    `only` (the two releases of a confirmed step first: a full history takes hours); returns
+    its path."""
     history = load_history(name)
     results_dir = results_dir or resolved(config_path(name), "results_dir")
     rounds_path = os.path.join(results_dir, machine, ROUNDS_FILE)
@@ -63,6 +66,12 @@ def count_history(name, machine, results_dir=None, env_root=None, say=print):
     out["cases"] = by_timed
     env_dir = os.path.join(env_root or ENV_ROOT, name)
     sides = [r.tag for r in history.releases] + [progress["canary"]]
+    if only:
+        unknown = sorted(set(only) - set(sides))
+        if unknown:
+            raise ToolError(f"not a release of the {name} history: {', '.join(unknown)} "
+                            f"(choose from {', '.join(sides)})")
+        sides = [side for side in sides if side in only]
     for side in sides:
         if side in out["releases"]:
             continue
@@ -113,10 +122,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("history", help="numba or torch")
     parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    parser.add_argument("--releases", nargs="+", metavar="TAG",
+                        help="count only these (e.g. torch-2.12.1 torch-2.13.0, the two sides of "
+                             "a confirmed step); default: every release not yet counted")
     args = parser.parse_args(argv)
     try:
         path = count_history(args.history, args.machine or machine_name(),
-                             say=say)
+                             say=say, only=args.releases)
     except NotImplementedError as exc:  # no valgrind or no compiler here
         print(f"history counts: {exc}", file=sys.stderr)
         return 1
