@@ -29,6 +29,8 @@ from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import load_history
 
 COUNTS_FILE = "counts.json"
+
+
 def counted_in_histories(case):
     """Whether a history counts `case`. Not torch.compile: under valgrind in a release's fresh
     environment (a cold inductor cache) the worker of torch 2.5.1 with Gelu(100000, compiled)

@@ -25,10 +25,9 @@ from benchmarks.cases import all_cases, from_label
 from .. import REPO_ROOT, ToolError, run_main, say
 from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
-from ..run.interleave import measure_round
+from ..run.interleave import case_requests, measure_round
 from .envs import ENV_ROOT, build_env, env_python
 from .releases import has_cp311_wheel, load_histories
-from ..run.interleave import case_requests
 
 PYPI = "https://pypi.org/pypi/{}/json"
 

@@ -53,10 +53,8 @@ DEFAULT_ROUNDS = 5
 # a new history; a stored one keeps its own. Passes are nearly as independent as workers
 # (report/replicates/) and cost a fraction of a worker's start-up. In the GELU history on
 # epyc-avx512-2core, 4 passes took most of the spread's fall (median of torch's cases 22 %
-# at 1 pass, 11 % at 4, 9 % at 8) for 1.6x a round's time, 8 passes 2.3x (docs/releases.md).
+# at 1 pass, 11 % at 4, 9 % at 8) for 1.5x a round's time, 8 passes 2.2x (docs/methodology.md).
 DEFAULT_PASSES = 4
-
-
 
 
 def case_passes(cases, library, passes):

@@ -42,6 +42,7 @@ from ..reports.verdicts import (GATE, drift, judge_families, power_at, result_of
                                 verdict_among)
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_name
+from ..run.interleave import fold_passes
 from .counts import counts_text, load_counts
 from .envs import CANARY_SUFFIX
 from .model import pooled_spread, test_spread
@@ -88,12 +89,11 @@ class Step:
 
 
 def first_passes(entry, passes=None):
-    """A round's value of one case on its first `passes` passes (None: every pass): the
-    geometric mean of their medians, as interleave.add_pass folds them."""
-    medians = entry.get("passes", [entry["median"]])[:passes]
-    if len(medians) == len(entry.get("passes", [None])):
+    """A round's value of one case on its first `passes` passes (None: every pass), folded
+    as the worker folds them."""
+    if passes is None or "passes" not in entry:
         return entry["median"]
-    return math.exp(sum(math.log(m) for m in medians) / len(medians))
+    return fold_passes(entry["passes"][:passes])
 
 
 class HistoryData:

@@ -103,6 +103,12 @@ def with_passes(cases, passes):
             if p < passes.get(label, 1)]
 
 
+def fold_passes(medians):
+    """The round's one value of a case timed in several passes: the geometric mean of their
+    medians (the unit of analysis is log time)."""
+    return math.exp(sum(math.log(m) for m in medians) / len(medians))
+
+
 def add_pass(values, label, entry):
     """Keep one timing of `label`; a second pass joins the first: `passes` lists every pass's
     median (`pass_seconds` its cost: the first holds the compile), `median` becomes their
@@ -114,7 +120,7 @@ def add_pass(values, label, entry):
         return
     first.setdefault("passes", [first["median"]]).append(entry["median"])
     first.setdefault("pass_seconds", [first["seconds"]]).append(entry["seconds"])
-    first["median"] = math.exp(sum(math.log(m) for m in first["passes"]) / len(first["passes"]))
+    first["median"] = fold_passes(first["passes"])
     first["samples"] = first["samples"] + entry["samples"]
     first["steal"] = first.get("steal", 0) + entry.get("steal", 0)
     first["seconds"] = round(first.get("seconds", 0) + entry["seconds"], 3)
