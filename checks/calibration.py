@@ -15,7 +15,6 @@ flags among the untouched are false alarms, flags among the slowed are detection
 Sessions are stored under rounds/<machine>/calibration-*; the summary goes to
 report/calibration.md.
 """
-import argparse
 import glob
 import math
 import os
@@ -26,11 +25,10 @@ import zlib
 import numpy as np
 from scipy import stats
 
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, command_parser, run_main
 from tools.reports.compare_releases import compare
 from tools.reports.tables import render
 from tools.reports.verdicts import FDR, GATE, judge
-from tools.results.config import machine_name
 from tools.results.pins import pins
 from tools.results.atomic import write_text_atomic
 from tools.results.sessions import Session, load_session
@@ -187,14 +185,12 @@ def summarize(sessions):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = command_parser(__doc__)
     parser.add_argument("--sessions", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=8)
+    add_rounds(parser, 8)
     parser.add_argument("--families", default=",".join(FAMILIES))
-    parser.add_argument("--bench", help="regular expression narrowing the cases further")
-    parser.add_argument("--machine", default=machine_name())
+    add_bench(parser, "the cases further")
+    add_machine(parser)
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"))
     parser.add_argument("--report", default=os.path.join(REPO_ROOT, "report", "calibration.md"))
     parser.add_argument("--report-only", action="store_true",

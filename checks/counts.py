@@ -10,7 +10,6 @@
    the same wrapper without the extra call) in one case of each library.
 3. The family's cost: wall seconds of each A/A set (on 2 cores, two workers at a time).
 """
-import argparse
 import os
 import statistics
 import sys
@@ -18,7 +17,7 @@ import time
 
 from benchmarks.instructions import ISA, count_cases, family_cases
 
-from tools import REPO_ROOT, run_main
+from tools import REPO_ROOT, ToolError, at_least, command_parser, run_main
 from tools.reports.tables import render
 from tools.reports.verdicts import COUNT_GATE
 from tools.results.atomic import write_text_atomic
@@ -102,22 +101,16 @@ def report(aa, base, slowed, cost, processes):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--processes", type=int, default=5, help="A/A process sets (default 5)")
+    parser = command_parser(__doc__)
+    parser.add_argument("--processes", type=at_least(2), default=5,
+                        help="A/A process sets (default 5, at least 2: a spread needs two)")
     parser.add_argument("--markdown", default=os.path.join(REPO_ROOT, "report",
                                                            "instructions.md"))
     args = parser.parse_args(argv)
-    if args.processes < 2:
-        print("count_check: --processes must be at least 2 (a spread needs two)",
-              file=sys.stderr)
-        return 2
     try:
         aa, base, slowed, cost = check(args.processes)
-    except (NotImplementedError, RuntimeError) as exc:
-        print(f"count_check: {exc}", file=sys.stderr)
-        return 2
+    except (NotImplementedError, RuntimeError) as exc:  # no valgrind, or a count failed
+        raise ToolError(str(exc))
     text = report(aa, base, slowed, cost, args.processes)
     write_text_atomic(args.markdown, text)
     print(text)

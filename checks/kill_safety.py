@@ -14,7 +14,6 @@ then start it again (a rerun resumes). With --slow-writes S, every json.dump in 
 is spread over S seconds (a sitecustomize shim), so kills often land inside a write. After the
 kills, one uninterrupted run must succeed and leave every selected phase measured.
 """
-import argparse
 import glob
 import json
 import os
@@ -26,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from tools import REPO_ROOT, run_main
+from tools import REPO_ROOT, command_parser, run_main
 
 # Two phases: each start has a few seconds of set-up (machine, provenance) before them, so
 # random kills land in every part of the job, several of them after a phase completed.
@@ -205,9 +204,7 @@ def kill_check(kills, slow, phases, max_delay, seed, at_writes=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = command_parser(__doc__)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--slow-writes", type=float, default=0.5,
                         help="seconds over which every json.dump is spread (default 0.5)")

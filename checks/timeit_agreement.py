@@ -22,7 +22,6 @@ With --gate batching the ratios are only reported, and the exit status is 1 if a
 case one call per sample (asv's recorded `number`): what CI asks of asv_runner 0.3.x with the
 suite's switch on, whose residual above timeit is machine-dependent (runner_compat.py).
 """
-import argparse
 import os
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import sys
 import tempfile
 import timeit
 
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, ToolError, add_rounds, command_parser, run_main
 from tools.results.rows import load_rows, result_files, unquote
 from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.run.overlay import overlay, pip_into
@@ -120,9 +119,9 @@ def installed_runner():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5,
-                        help="asv runs, each followed by timeit of the same calls (default 5)")
+    parser = command_parser(__doc__)
+    add_rounds(parser, 5, minimum=2, more="; asv runs, each followed by timeit of the same "
+               "calls (one pair cannot tell a bias from noise)")
     parser.add_argument("--tolerance", type=float, default=0.10,
                         help="largest accepted |asv/timeit - 1| (default 0.10)")
     parser.add_argument("--runner", metavar="VERSION",
@@ -134,15 +133,11 @@ def main(argv=None):
                         help="what sets the exit status: the ratio verdicts (default) or "
                              "whether asv batched every case (more than one call per sample)")
     args = parser.parse_args(argv)
-    if args.rounds < 2:
-        parser.error("--rounds must be at least 2: one pair cannot tell a bias from noise")
-
     if args.runner and args.runner != installed_runner():
         try:
             python = runner_python(args.runner)
         except (RuntimeError, subprocess.CalledProcessError) as exc:
-            print(f"timeit_check: {exc}", file=sys.stderr)
-            return 2
+            raise ToolError(str(exc))
         rest = [a for a in (argv if argv is not None else sys.argv[1:])]
         i = rest.index("--runner") if "--runner" in rest else None
         rest = rest[:i] + rest[i + 2:] if i is not None else \
@@ -164,9 +159,8 @@ def main(argv=None):
         try:
             with tempfile.TemporaryDirectory() as scratch:
                 asv = asv_medians(scratch)
-        except (RuntimeError, ToolError) as exc:
-            print(f"\ntimeit_check: {exc}", file=sys.stderr)
-            return 2
+        except RuntimeError as exc:
+            raise ToolError(str(exc))
         print("timeit ...", flush=True)
         own = independent_medians()
         for case in CASES:

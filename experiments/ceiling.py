@@ -21,7 +21,6 @@ side. Each round runs every arm once, in an order rotated from round to round; t
 array got are read from /proc/self/smaps_rollup (likwid's from its process while it runs).
 Writes provenance/MACHINE/likwid/ceiling-COMMIT8.json; the findings read it.
 """
-import argparse
 import os
 import re
 import statistics
@@ -31,10 +30,10 @@ import time
 
 from benchmarks.placement import anon_huge_kb, numpy_array
 
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, ToolError, add_machine, add_rounds, command_parser, run_main
 from tools.reports.bandwidth_report import ceiling_summary
 from tools.results.atomic import write_json_atomic
-from tools.results.config import machine_name, provenance_dir
+from tools.results.config import provenance_dir
 from tools.run.asv_config import head_commit
 from tools.run.likwid_anchor import cpu_flags, isa_suffix, parse_mbytes, working_set
 
@@ -132,26 +131,25 @@ def ceiling_path(machine, commit):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser = command_parser(__doc__)
+    add_rounds(parser, 5, minimum=2)
     parser.add_argument("--sizes", default="10000000,250000000",
                         help="float32 elements, comma-separated")
     parser.add_argument("--seconds", type=float, default=0.5, help="likwid-bench -s per run")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    add_machine(parser)
     args = parser.parse_args(argv)
     try:
         sizes = [int(s) for s in args.sizes.split(",")]
-        if args.rounds < 2 or min(sizes) < 1_000_000:
-            raise ToolError("--rounds must be 2 or more and every size at least 1000000 "
-                               "(NumPy madvises huge pages from 4 MB)")
-        machine, commit = machine_name(args.machine), head_commit()
+    except ValueError as exc:
+        raise ToolError(f"--sizes: {exc}")
+    if min(sizes) < 1_000_000:
+        raise ToolError("every size must be at least 1000000 (NumPy madvises huge pages "
+                        "from 4 MB)")
+    machine, commit = args.machine, head_commit()
+    try:
         result = check(sizes, args.rounds, args.seconds)
-    except (ToolError, ValueError) as exc:
-        print(f"ceiling check: {exc}", file=sys.stderr)
-        return 2
     except (RuntimeError, FileNotFoundError) as exc:  # likwid-bench missing or failing
-        print(f"ceiling check: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
-        return 2
+        raise ToolError(" ".join(str(exc).split())[:300])
     result.update(machine=machine, commit=commit,
                   measured_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
     path = ceiling_path(machine, commit)

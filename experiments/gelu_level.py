@@ -20,7 +20,6 @@ paired with the plain arm's of the same round (log ratio, t-interval: the releas
 statistics). Writes report/gelu-level/MACHINE-RELEASE-MODE.json (MACHINE: $ASV_MACHINE or the
 host's name) and prints the table.
 """
-import argparse
 import math
 import os
 import statistics
@@ -28,12 +27,11 @@ import subprocess
 import sys
 import tempfile
 
-from tools import REPO_ROOT, run_main
+from tools import REPO_ROOT, ToolError, add_rounds, command_parser, machine_name, run_main
 from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.results.config import machine_name
 from tools.run.interleave import WORKER_ENV, round_order, time_bare
 
 ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},
@@ -64,21 +62,18 @@ def run_arm(python, arm, request):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--release", default="2.13.0", help="torch release (default 2.13.0)")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--mode", default="compiled", choices=("compiled", "eager"))
-    parser.add_argument("--rounds", type=int, default=4)
+    add_rounds(parser, 4)
     parser.add_argument("--arms", default=",".join(ARMS),
                         help="comma-separated, 'plain' always included (default: all)")
     args = parser.parse_args(argv)
     arms = ["plain"] + [a for a in args.arms.split(",") if a and a != "plain"]
     unknown = [a for a in arms if a not in ARMS]
-    if unknown or args.rounds < 3:
-        why = (f"unknown arm(s) {', '.join(unknown)}: choose from {', '.join(ARMS)}" if unknown
-               else "--rounds must be at least 3")
-        print(f"check gelu-level: {why}", file=sys.stderr)
-        return 2
+    if unknown:
+        raise ToolError(f"unknown arm(s) {', '.join(unknown)}: choose from {', '.join(ARMS)}")
     python = kept_python("torch", f"torch-{args.release}")
     request = {"family": "Gelu", "size": args.size, "mode": args.mode}
     values = {arm: {} for arm in arms}

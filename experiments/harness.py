@@ -18,7 +18,6 @@ Per launcher, each case's later/earlier release ratio is judged by the release v
 statistics; per release, each asv launcher is set against the fresh worker the same way.
 asv's results go to a scratch folder. Writes report/harness/MACHINE.json and prints the tables.
 """
-import argparse
 import math
 import os
 import shutil
@@ -32,12 +31,11 @@ import numpy as np
 from benchmarks.cases import all_cases
 from benchmarks.common import DATA_CACHE_VAR
 
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, ToolError, add_machine, add_rounds, at_least, command_parser, run_main
 from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.results.config import machine_name
 from tools.results.rows import load_rows, result_files
 from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.run.interleave import DATA_CACHE, case_requests, measure_round, round_order
@@ -156,29 +154,24 @@ def _us(seconds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--releases", default="2.7.1,2.8.0",
                         help="two torch releases with kept history environments")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--threads", type=int,
+    add_rounds(parser, 6)
+    parser.add_argument("--threads", type=at_least(1),
                         help="OMP_NUM_THREADS for every timing process (default: unset, torch "
                              "takes every core); the file is then MACHINE-threads-N.json")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    add_machine(parser)
     args = parser.parse_args(argv)
+    releases = args.releases.split(",")
+    if len(releases) != 2 or releases[0] == releases[1]:
+        raise ToolError("--releases takes two different torch releases, e.g. 2.7.1,2.8.0")
+    cases, machine = chosen_cases(), args.machine
+    threads = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else None
     try:
-        releases = args.releases.split(",")
-        if len(releases) != 2 or releases[0] == releases[1]:
-            raise ToolError("--releases takes two different torch releases, e.g. 2.7.1,2.8.0")
-        if args.rounds < 3:
-            raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
-        cases, machine = chosen_cases(), machine_name(args.machine)
-        if args.threads is not None and args.threads < 1:
-            raise ToolError("--threads must be 1 or more")
-        threads = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else None
         data = measure(releases, args.rounds, cases, threads)
-    except (ToolError, RuntimeError, subprocess.CalledProcessError) as exc:
-        print(f"harness check: {exc}", file=sys.stderr)
-        return 2
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(str(exc))
     steps, versus = tables(data, releases, cases)
     name = machine + (f"-threads-{args.threads}" if args.threads else "")
     path = os.path.join(REPO_ROOT, "report", "harness", f"{name}.json")

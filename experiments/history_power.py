@@ -18,17 +18,15 @@ its rounds are judged again, by the report's own model, on their first 1, 2, 4, 
 seconds a round (start-up and controls as measured, the own cases' timings scaled), confirmed
 steps, canary flags, the own cases' median detectable change, +5/10/20 % seen.
 """
-import argparse
 import math
 import sys
 
 import numpy as np
 from scipy import stats
 
-from tools import run_main
+from tools import add_machine, command_parser, run_main
 from tools.history.steps import INJECTED, HistoryData
 from tools.reports.verdicts import CaseResult, judge, result_of_logs
-from tools.results.config import machine_name
 
 
 def logs_matrix(data, label, stat):
@@ -162,14 +160,14 @@ def passes_tradeoff(name, machine, results_dir=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    add_machine(parser)
     parser.add_argument("--passes", action="store_true",
                         help="the trade-off of passes: the history's rounds judged on their first "
                              "1, 2, 4, ... passes (a history timed with --passes K)")
     args = parser.parse_args(argv)
-    machine = args.machine or machine_name()
+    machine = args.machine
     if args.passes:
         rows = passes_tradeoff(args.history, machine)
         print(f"== {args.history} on {machine}: the stored rounds on their first k passes")

@@ -12,7 +12,6 @@ torch: Python loops and NumPy sums. Each case's ratio (imported / not) is judged
 verdicts' statistics, with its interval and the smallest change the rounds could detect.
 Writes report/import-cost/MACHINE.json and prints the table.
 """
-import argparse
 import math
 import os
 import sys
@@ -21,12 +20,11 @@ import numpy as np
 
 from benchmarks.cases import all_cases
 
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, add_machine, add_rounds, command_parser, run_main
 from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.results.config import machine_name
 from tools.run.interleave import case_requests, measure_round
 
 SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "1"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
@@ -70,16 +68,14 @@ def verdicts(rounds_data, cases):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--releases", default="2.5.1,2.8.0,2.15.0")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    add_rounds(parser, 6)
+    add_machine(parser)
     parser.add_argument("--aa", action="store_true",
                         help="also an A/A in the first release: both workers without torch")
     args = parser.parse_args(argv)
-    if args.rounds < 3:
-        raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
-    cases, machine = chosen_cases(), machine_name(args.machine)
+    cases, machine = chosen_cases(), args.machine
     data, rows = {}, []
     runs = [(release, release, SIDES) for release in args.releases.split(",")]
     if args.aa:

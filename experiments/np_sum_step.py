@@ -20,7 +20,6 @@ Each arm's later/earlier and overlay/earlier ratio is judged by the release verd
 statistics; with --aa a second worker of the earlier release gives the A/A. Writes
 report/np-sum-step/MACHINE.json and prints the tables.
 """
-import argparse
 import math
 import os
 import subprocess
@@ -30,12 +29,11 @@ import numpy as np
 
 from benchmarks.placement import NpSumPlacement
 
-from tools import REPO_ROOT, ToolError, run_main
+from tools import REPO_ROOT, ToolError, add_machine, add_rounds, command_parser, run_main
 from tools.history.envs import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.results.config import machine_name
 from tools.run.interleave import measure_round
 from tools.run.overlay import ask, copy_into, overlay
 
@@ -104,23 +102,20 @@ def level(data, side, name):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--releases", default="0.66.0,0.67.0",
                         help="two numba releases with kept history environments")
-    parser.add_argument("--rounds", type=int, default=6)
+    add_rounds(parser, 6)
     parser.add_argument("--aa", action="store_true",
                         help="also a second worker of the earlier release (the A/A)")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or the host name")
+    add_machine(parser)
     args = parser.parse_args(argv)
+    releases = args.releases.split(",")
+    if len(releases) != 2 or releases[0] == releases[1]:
+        raise ToolError("--releases takes two different numba releases, e.g. 0.66.0,0.67.0")
     try:
-        releases = args.releases.split(",")
-        if len(releases) != 2 or releases[0] == releases[1]:
-            raise ToolError("--releases takes two different numba releases, e.g. "
-                               "0.66.0,0.67.0")
-        if args.rounds < 3:
-            raise ToolError("--rounds must be 3 or more (a verdict needs 3 paired rounds)")
         earlier, later = releases
-        machine = machine_name(args.machine)
+        machine = args.machine
         pythons = {release: kept_python("numba", f"numba-{release}") for release in (earlier, later)}
         swap, donor_llvmlite = swapped_python(earlier, later)
         swap_side = f"{earlier} + llvmlite {donor_llvmlite}"
@@ -134,9 +129,8 @@ def main(argv=None):
             data.append(measure_round(number, pythons, requests()))
             print(f"np-sum-step: round {number}/{args.rounds} "
                   f"({data[-1]['seconds']:.0f} s)", flush=True)
-    except (ToolError, subprocess.CalledProcessError) as exc:
-        print(f"np-sum-step: {exc}", file=sys.stderr)
-        return 2
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError(str(exc))
     path = os.path.join(REPO_ROOT, "report", "np-sum-step", f"{machine}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_json_atomic(path, {"machine": machine, "sides": list(pythons),

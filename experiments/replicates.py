@@ -23,7 +23,6 @@ tested, 80 % power) is set beside the one of a single pass per round.
 
 Writes report/replicates/MACHINE.json (MACHINE: --machine, $ASV_MACHINE or the host's name).
 """
-import argparse
 import json
 import math
 import os
@@ -33,14 +32,13 @@ import sys
 import numpy as np
 
 from benchmarks.cases import all_cases, subset
-from tools import REPO_ROOT, ToolError, run_main, say
+from tools import REPO_ROOT, ToolError, add_machine, add_rounds, at_least, command_parser, run_main, say
 from tools.history.envs import CANARY_SUFFIX, kept_python
 from tools.history.releases import load_history
 from tools.run.interleave import case_requests
 from tools.reports.tables import render
 from tools.reports.verdicts import detectable_ratio, result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.results.config import machine_name
 from tools.run.interleave import measure_round
 
 DEFAULT_CASES = (r"Gelu\.time_gelu\((100000|1000000), |Sum\.time_sum\((10000|1000000), torch|"
@@ -157,16 +155,16 @@ def table(figures):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--passes", type=int, default=8)
+    parser = command_parser(__doc__)
+    add_rounds(parser, 4)
+    parser.add_argument("--passes", type=at_least(2), default=8)
     parser.add_argument("--cases", default=DEFAULT_CASES,
                         help="regular expression on the seed subset's case labels")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    add_machine(parser)
     parser.add_argument("--stored", action="store_true",
                         help="time nothing: analyse report/replicates/MACHINE.json again")
     args = parser.parse_args(argv)
-    machine = args.machine or machine_name()
+    machine = args.machine
     path = os.path.join(REPO_ROOT, "report", "replicates", f"{machine}.json")
     if args.stored:
         if not os.path.isfile(path):
@@ -175,8 +173,6 @@ def main(argv=None):
             stored = json.load(f)
         report(stored, path)
         return 0
-    if args.rounds < 3 or args.passes < 2:
-        raise ToolError("--rounds must be at least 3 and --passes at least 2")
     history = load_history("torch")
     release = history.releases[-1].tag
     sides = [release, release + CANARY_SUFFIX]

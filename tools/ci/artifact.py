@@ -17,7 +17,6 @@ follow step appended to (history/releases.json, steps.json); `--body FILE` write
 request's description: the machines merged and, for each new release, every machine's verdict
 table.
 """
-import argparse
 import glob
 import hashlib
 import json
@@ -25,7 +24,7 @@ import os
 import re
 import shutil
 
-from .. import REPO_ROOT, ToolError
+from .. import REPO_ROOT, ToolError, command_parser
 from ..history.releases import load_histories
 from ..results.atomic import copy_atomic, write_json_atomic, write_text_atomic
 from ..dashboard.machines_page import newest_params
@@ -83,8 +82,7 @@ def pack(name, out, root=REPO_ROOT):
 
 
 def main_pack(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools ci pack",
-                                     description="this machine's files, for `ci merge`")
+    parser = command_parser("This machine's files, for `ci merge`.")
     parser.add_argument("name", help="the machine name (its results/NAME/)")
     parser.add_argument("--out", required=True, help="the artifact folder to write")
     args = parser.parse_args(argv)
@@ -210,8 +208,7 @@ def pr_body(copied, steps, root=REPO_ROOT):
 
 
 def main_merge(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools ci merge",
-                                     description="every machine's artifact into this checkout")
+    parser = command_parser("Every machine's artifact into this checkout.")
     parser.add_argument("artifacts", nargs="+", help="artifact folders of `ci pack`")
     parser.add_argument("--follow", help="the follow step's folder (releases.json, steps.json)")
     parser.add_argument("--body", help="write the pull request's description here")

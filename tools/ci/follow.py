@@ -13,7 +13,6 @@ against the release before it; the workflow measures it on every machine with th
 protocol (`python -m tools pair`) and posts the verdicts (`python -m tools compare
 --markdown`) as the description of a pull request with the new results.
 """
-import argparse
 import json
 import os
 import re
@@ -23,7 +22,7 @@ import urllib.request
 
 from packaging.version import InvalidVersion, Version
 
-from .. import ToolError, run_main
+from .. import ToolError, command_parser, run_main
 from ..history.ledger import generate
 from ..history.releases import RELEASES_FILE, has_cp311_wheel, load_histories
 from ..results.atomic import write_json_atomic, write_text_atomic
@@ -110,7 +109,7 @@ def follow(releases_file, index):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--releases-file", default=RELEASES_FILE)
     parser.add_argument("--index", help="a stored release list: {library: {version: [files]}} "
                                         "as PyPI's JSON API gives them (default: ask PyPI)")
@@ -126,9 +125,8 @@ def main(argv=None):
         else:
             index = pypi_releases
         steps = follow(args.releases_file, index)
-    except (ToolError, OSError, ValueError) as exc:
-        print(f"ci follow: {exc}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as exc:
+        raise ToolError(str(exc))
     for step in steps:
         print(f"new release: {step['library']} {step['new']} ({step['date']}): step "
               f"{step['old']} -> {step['new']} appended to {os.path.relpath(args.releases_file)}")

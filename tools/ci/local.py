@@ -12,7 +12,6 @@ allows; the same name on two different machines it refuses. Clones and artifacts
 .asv/ci-local/ (--work elsewhere); the merge writes into this checkout, then
 `python -m tools publish` draws the dashboard with every machine.
 """
-import argparse
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT, run_main
+from .. import REPO_ROOT, command_parser, run_main
 from ..results.rows import read_json
 from .machines import MACHINES_FILE, plan
 
@@ -97,7 +96,7 @@ def run_local(machines_file, names, work=WORK, follow_index=None, publish=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--file", default=MACHINES_FILE, help="the machines file")
     parser.add_argument("--machines", required=True, help="comma-separated machine names")
     parser.add_argument("--work", default=WORK, help="clones and artifacts go here")

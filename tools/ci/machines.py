@@ -9,13 +9,12 @@ Each entry: name (the asv machine name), runs-on (the self-hosted runner's label
 pair_options, and optionally bench (an asv --bench selection instead of the whole main job:
 for trying a machine out, and for the tests).
 """
-import argparse
 import json
 import os
 import re
 import sys
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.releases import COMPARED_LIBRARIES
 from ..results.rows import read_json
 
@@ -101,7 +100,7 @@ def plan(path=MACHINES_FILE, selected=None, new_pairs=(), histories=True):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--file", default=MACHINES_FILE, help="the machines file")
     parser.add_argument("--machines", default="",
                         help="comma-separated machine names (default: every machine)")

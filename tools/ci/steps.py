@@ -9,14 +9,13 @@ history NAME --rounds N` and its report) and each release pair (`python -m tools
 its verdicts with `python -m tools compare --markdown report/releases/NAME/...`). A step that
 fails does not stop the others; the exit status says whether any failed.
 """
-import argparse
 import json
 import os
 import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT, ToolError
+from .. import REPO_ROOT, ToolError, command_parser
 from .machines import DEFAULTS, MACHINES_FILE, machine_entry
 
 
@@ -63,20 +62,18 @@ def measure(machine, say=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools ci measure",
-                                     description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("name", nargs="?", help="a machine of the machines file")
     parser.add_argument("--file", default=MACHINES_FILE)
     parser.add_argument("--entry", help="a matrix entry of `ci plan` (JSON) instead of NAME")
     args = parser.parse_args(argv)
-    try:
-        if args.entry:
+    if args.entry:
+        try:
             machine = {**DEFAULTS, **json.loads(args.entry)}
-        elif args.name:
-            machine = machine_entry(args.name, args.file)
-        else:
-            raise ToolError("name a machine, or give --entry")
-    except (ToolError, ValueError) as exc:
-        print(f"ci measure: {exc}", file=sys.stderr)
-        return 2
+        except ValueError as exc:
+            raise ToolError(f"--entry is not JSON: {exc}")
+    elif args.name:
+        machine = machine_entry(args.name, args.file)
+    else:
+        raise ToolError("name a machine, or give --entry")
     return 1 if measure(machine) else 0

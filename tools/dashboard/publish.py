@@ -14,13 +14,12 @@ html/history/NAME/ and linked from there too (tools/dashboard/history_pages.py).
 
 Serve the result with `python -m asv preview` or any static server (not file://).
 """
-import argparse
 import json
 import os
 import shutil
 import sys
 
-from .. import REPO_ROOT, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_atomic
 from ..results.config import load_config
@@ -71,7 +70,7 @@ def publish_config(config, staging):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--config", default=os.path.join(REPO_ROOT, "asv.conf.json"))
     parser.add_argument("--report", default=os.path.join(REPO_ROOT, "report"),
                         help="findings report folder to include (default: report/)")
@@ -93,9 +92,7 @@ def main(argv=None):
             print("publish: asv publish failed (see above)", file=sys.stderr)
             return 1
     if not os.path.isfile(os.path.join(html_dir, "index.html")):
-        print(f"publish: {html_dir}/index.html does not exist; run asv publish first",
-              file=sys.stderr)
-        return 2
+        raise ToolError(f"{html_dir}/index.html does not exist; run asv publish first")
     make_offline(html_dir)
     add_reports(html_dir, args.report, os.path.join(root, conf["results_dir"]))
     if not args.no_histories:

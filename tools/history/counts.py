@@ -11,7 +11,6 @@ and must match its twin: the A/A of the counts. Stored as counts.json beside rou
 (saved after every release; a rerun counts only the releases missing). The history report
 sets each confirmed step's instruction ratio beside its time ratio.
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -19,10 +18,9 @@ import time
 
 from benchmarks.instructions import count_cases, counted_cases, family_cases
 
-from .. import ToolError, run_main, say
+from .. import ToolError, add_machine, command_parser, run_main, say
 from ..reports.verdicts import count_change
 from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
 from ..results.rows import read_json
 from .envs import CANARY_SUFFIX, ENV_ROOT, env_python
 from .paths import ROUNDS_FILE, config_path, resolved
@@ -121,19 +119,17 @@ def counts_text(counts, label, before, after):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    add_machine(parser)
     parser.add_argument("--releases", nargs="+", metavar="TAG",
                         help="count only these (e.g. torch-2.12.1 torch-2.13.0, the two sides of "
                              "a confirmed step); default: every release not yet counted")
     args = parser.parse_args(argv)
     try:
-        path = count_history(args.history, args.machine or machine_name(),
-                             say=say, only=args.releases)
+        path = count_history(args.history, args.machine, say=say, only=args.releases)
     except NotImplementedError as exc:  # no valgrind or no compiler here
-        print(f"history counts: {exc}", file=sys.stderr)
-        return 1
+        raise RuntimeError(str(exc))
     print(f"wrote {path}")
     return 0
 

@@ -15,7 +15,6 @@ The release's pip configuration ("pip_config" in history/releases.json): "machin
 indexes, find-links and constraints of pip's configuration on this machine to uv (uv does not
 read pip's files); "ignore" uses the public index alone.
 """
-import argparse
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from .. import REPO_ROOT, ToolError, run_main, say
+from .. import REPO_ROOT, ToolError, command_parser, run_main, say
 from ..results.atomic import write_json_atomic
 from .releases import load_history
 
@@ -197,17 +196,12 @@ def build_all(history, canary, root=ENV_ROOT, say=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch (history/releases.json)")
     parser.add_argument("--canary", help="the release built twice (default: the newest)")
     args = parser.parse_args(argv)
-    try:
-        history = load_history(args.history)
-        canary = args.canary or history.releases[-1].tag
-        records = build_all(history, canary, say=say)
-    except (ToolError, RuntimeError) as exc:
-        print(f"history envs: {exc}", file=sys.stderr)
-        return 2
+    history = load_history(args.history)
+    records = build_all(history, args.canary or history.releases[-1].tag, say=say)
     for side, record in records.items():
         print(f"{side:<20} {'reused' if record['reused'] else 'built'}  "
               f"{record['install_seconds']:>6.1f} s  {record['own_bytes'] / 2**20:>6.0f} MiB own  "

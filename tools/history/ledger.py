@@ -13,7 +13,6 @@ unrelated history would sit beside main in every clone, and asv would have to be
 a generated ledger needs only the release list, which is checked in, and the tests check that
 two generations agree hash for hash.
 """
-import argparse
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-from .. import REPO_ROOT, run_main
+from .. import REPO_ROOT, command_parser, run_main
 from .releases import RELEASES_FILE, load_history
 
 LEDGER_ROOT = os.path.join(REPO_ROOT, ".asv", "ledger")
@@ -108,7 +107,7 @@ def generate(name, releases_file=RELEASES_FILE, root=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="a history of history/releases.json (numba, torch)")
     parser.add_argument("--releases", default=RELEASES_FILE, help="the release list file")
     args = parser.parse_args(argv)

@@ -11,7 +11,6 @@ version back to back, rotated order) on the case and two controls. Each consecut
 judged by tools/reports/verdicts.py; the step is placed at the first confirmed pair in its
 direction. Writes report/narrow-LIB-A-B.md and the rounds beside it (JSON).
 """
-import argparse
 import json
 import math
 import os
@@ -22,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from benchmarks.cases import all_cases, from_label
 
-from .. import REPO_ROOT, ToolError, run_main, say
+from .. import REPO_ROOT, ToolError, add_rounds, command_parser, run_main, say
 from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import case_requests, measure_round
@@ -126,27 +125,21 @@ def render(data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("library", help="numba or torch")
     parser.add_argument("release_a")
     parser.add_argument("release_b")
     parser.add_argument("case", help="as the reports write it: "
                                      "'Sum.time_sum(10000000, numba_np_sum, cpu)'")
-    parser.add_argument("--rounds", type=int, default=8)
+    add_rounds(parser, 8)
     args = parser.parse_args(argv)
-    try:
-        if args.rounds < 3:
-            raise ToolError("--rounds must be at least 3")
-        for v in (args.release_a, args.release_b):
+    for v in (args.release_a, args.release_b):
+        try:
             Version(v)
-        versions, data = narrow(args.library, args.release_a, args.release_b, args.case,
-                                args.rounds, say=say)
-    except (ToolError, InvalidVersion) as exc:
-        print(f"narrow: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:
-        print(f"narrow: {str(exc)[-3000:]}", file=sys.stderr)
-        return 1
+        except InvalidVersion as exc:
+            raise ToolError(str(exc))
+    versions, data = narrow(args.library, args.release_a, args.release_b, args.case,
+                            args.rounds, say=say)
     if data is None:
         print(f"narrow: the index has no {args.library} version between {args.release_a} and "
               f"{args.release_b}: the step cannot be narrowed further by versions")

@@ -14,7 +14,6 @@ The step is published as confirmed when the probe points the same way and its in
 overlaps the harness's; otherwise the report lists it as "harness only" with both ratios.
 The outcome is stored in rounds.json under "probe".
 """
-import argparse
 import math
 import os
 import sys
@@ -22,10 +21,9 @@ import time
 
 from benchmarks.cases import from_label
 
-from .. import REPO_ROOT, run_main, say
+from .. import REPO_ROOT, add_machine, add_rounds, command_parser, run_main, say
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
-from ..results.config import machine_name
 from ..run.interleave import WORKER_ENV, round_order, time_bare
 from .paths import ROUNDS_FILE
 from .steps import HistoryData, confirmed_steps
@@ -117,22 +115,12 @@ def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=pr
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch")
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
-                        help=f"bare rounds per release and case (default {DEFAULT_ROUNDS})")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    add_rounds(parser, DEFAULT_ROUNDS, more="; bare rounds per release and case")
+    add_machine(parser)
     args = parser.parse_args(argv)
-    if args.rounds < 3:
-        print("history probe: --rounds must be at least 3 (a t-interval needs them)",
-              file=sys.stderr)
-        return 2
-    try:
-        judged = probe_history(args.history, args.machine or machine_name(), args.rounds,
-                               say=say)
-    except RuntimeError as exc:
-        print(f"history probe: {exc}", file=sys.stderr)
-        return 1
+    judged = probe_history(args.history, args.machine, args.rounds, say=say)
     for s in judged:
         p = s["probe"]
         what = "no bare form" if p is None else (

@@ -20,7 +20,6 @@ rounds.json beside the results holds every round's samples of every release (sav
 each round, atomically); a stopped run resumes at the first unfinished round. asv's result
 files (one per release on the ledger's commit axis) are written from it after every round.
 """
-import argparse
 import json
 import os
 import sys
@@ -29,10 +28,10 @@ from datetime import datetime, timezone
 
 from benchmarks.cases import all_cases, subset
 
-from .. import REPO_ROOT, ToolError, run_main, say
+from .. import REPO_ROOT, ToolError, add_machine, add_rounds, at_least, command_parser, machine_name, run_main, say
 from ..results.asv_launcher import run_asv
 from ..results.atomic import write_json_atomic
-from ..results.config import machine_name, write_derived_config
+from ..results.config import write_derived_config
 from ..run.asv_config import head_commit
 from ..run.interleave import case_requests, measure_round, with_passes
 from ..run.measure_pair import check_pair
@@ -103,10 +102,6 @@ def installed_record(side, record, versions):
 def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, scratch=None,
                 releases_file=RELEASES_FILE, machine=None, canary=None, allow_gaps=False,
                 probe_rounds=3, passes=None):
-    if rounds < 3:
-        raise ToolError("--rounds must be at least 3 (a t-interval needs them)")
-    if passes is not None and passes < 1:
-        raise ToolError("--passes must be at least 1")
     history = load_history(name, releases_file)
     machine = machine or machine_name()
     canary = canary or history.releases[-1].tag
@@ -244,17 +239,15 @@ def _asv_config(name, scratch, results_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch (history/releases.json)")
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
-                        help=f"rounds in all (default {DEFAULT_ROUNDS}); more than a stored "
-                             "run has adds rounds to it")
+    add_rounds(parser, DEFAULT_ROUNDS, more="; more than a stored run has adds rounds to it")
     parser.add_argument("--subset", default="seed",
                         help=f"the cases: one of {', '.join(SUBSET_NAMES)} (default: seed)")
     parser.add_argument("--kernel", help="the cases of one kernel file (= --subset kernel:NAME)")
     parser.add_argument("--canary", help="the release measured twice, in two separately "
                                          "built environments (default: the newest)")
-    parser.add_argument("--passes", type=int,
+    parser.add_argument("--passes", type=at_least(1),
                         help="timings of each of the library's own cases per worker and round, "
                              "their geometric mean the round's value (default: a stored "
                              f"history's own, {DEFAULT_PASSES} for a new one; controls: 1)")
@@ -268,25 +261,17 @@ def main(argv=None):
                              "and shown)")
     parser.add_argument("--scratch", help="write ledger, environments and results here only")
     parser.add_argument("--releases-file", default=RELEASES_FILE)
-    parser.add_argument("--machine", help="asv machine name (default: $ASV_MACHINE or host)")
+    add_machine(parser)
     args = parser.parse_args(argv)
     if args.kernel:
         args.subset = f"kernel:{args.kernel}"
     try:
         subset(args.subset)  # an unknown kernel: one line, before anything is generated
-    except ValueError as exc:
-        print(f"history: {exc}", file=sys.stderr)
-        return 2
-    try:
         ok = run_history(args.history, args.rounds, args.subset, args.fresh, args.scratch,
                          args.releases_file, args.machine, args.canary, args.allow_gaps,
                          args.probe_rounds, args.passes)
-    except (ToolError, ValueError) as exc:
-        print(f"history: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:  # uv, asv or a worker failed: its own output says why
-        print(f"history: {str(exc)[-3000:]}", file=sys.stderr)
-        return 1
+    except ValueError as exc:
+        raise ToolError(str(exc))
     return 0 if ok else 1
 
 

@@ -24,7 +24,6 @@ run. Its pair must flag nothing; +5/10/20 % slowdowns added to one of its cases 
 the others' real values beside it, as BH sees them) say what the rounds detect, and the same
 with only the first n rounds says what fewer rounds would have detected.
 """
-import argparse
 import json
 import math
 import os
@@ -36,12 +35,11 @@ import numpy as np
 
 from benchmarks.cases import from_label
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, add_machine, command_parser, run_main
 from ..reports.tables import render
 from ..reports.verdicts import (GATE, drift, judge_families, power_at, result_of_logs,
                                 verdict_among)
 from ..results.atomic import write_text_atomic
-from ..results.config import machine_name
 from ..run.interleave import fold_passes
 from .counts import counts_text, load_counts
 from .envs import CANARY_SUFFIX
@@ -593,18 +591,18 @@ def _interval(c):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch")
-    parser.add_argument("--machine", help="default: $ASV_MACHINE or this host's name")
+    add_machine(parser)
     parser.add_argument("--print", action="store_true", help="print instead of writing")
     args = parser.parse_args(argv)
-    data = HistoryData(args.history, args.machine or machine_name())
+    data = HistoryData(args.history, args.machine)
     steps = data.steps()
     text = build_report(args.history, data.machine, data=data, steps=steps)
     if args.print:
         print(text)
         return 0
-    path = os.path.join(REPORT_DIR, "machines", args.machine or machine_name(),
+    path = os.path.join(REPORT_DIR, "machines", args.machine,
                         f"history-{args.history}.md")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_text_atomic(path, text + "\n")

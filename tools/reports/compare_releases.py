@@ -14,7 +14,6 @@ and beyond the gate, "no test" where fewer than 3 rounds measured it. Control ca
 not run the library compared) measure the machine's drift; the summary says when they moved
 so much that the run cannot be trusted.
 """
-import argparse
 import math
 import os
 import re
@@ -23,7 +22,7 @@ import sys
 from benchmarks.cases import from_label
 from benchmarks.instructions import counted_cases
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, add_bench, command_parser, run_main
 from ..results.atomic import write_text_atomic
 from ..results.sessions import find_sessions, load_instructions, load_session
 from .tables import render
@@ -151,9 +150,7 @@ def count_lines(instructions, library):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = command_parser(__doc__)
     parser.add_argument("library", help="numba or torch")
     parser.add_argument("old", help="the reference release (A), e.g. 0.67.0")
     parser.add_argument("new", help="the release compared with it (B), e.g. 0.68.1")
@@ -161,7 +158,7 @@ def main(argv=None):
                         help="where sessions are stored (default: rounds/)")
     parser.add_argument("--session", help="this session file instead of the newest")
     parser.add_argument("--machine", help="only this machine's sessions")
-    parser.add_argument("--bench", help="regular expression on the case, e.g. 'Sum.*numba'")
+    add_bench(parser, "the cases, e.g. 'Sum.*numba'")
     parser.add_argument("--gate", type=float, default=GATE,
                         help=f"smallest ratio either way that is flagged (default {GATE})")
     parser.add_argument("--only-changed", action="store_true", help="list flagged cases only")
@@ -171,11 +168,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.gate <= 1:
         raise ToolError("--gate must be above 1 (e.g. 1.05 for 5 %)")
-    if args.bench:
-        try:
-            re.compile(args.bench)
-        except re.error as exc:
-            raise ToolError(f"--bench is not a valid regular expression: {exc}")
     path = args.session or find_sessions(args.rounds_dir, args.library, args.old,
                                          args.new, args.machine)[0]
     session = load_session(path)

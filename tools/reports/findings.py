@@ -13,14 +13,13 @@ renders; the parts are computed apart: claims.py (the seed's claims as data), ba
 (ceilings, likwid, residency), release_sections.py (stored paired sessions), plots.py. Nothing
 is compiled or measured at report time.
 """
-import argparse
 import math
 import os
 import sys
 
 from benchmarks.impls import SUMS
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
@@ -149,7 +148,7 @@ def check_complete(rows, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     add_selection_args(parser)
     parser.add_argument("--out", help="output folder (default: report/machines/MACHINE/)")
     args = parser.parse_args(argv)

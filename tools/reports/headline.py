@@ -9,13 +9,12 @@ Prints, from the newest result file of a machine (of the given releases, if any)
 time of the row sum) for every shape, layout and library, and GELU eager vs compiled vs
 functional. The seed's own figures stand beside them for comparison.
 """
-import argparse
 import os
 import sys
 
 from benchmarks import seed
 
-from .. import run_main
+from .. import command_parser, run_main
 from ..results.atomic import write_text_atomic
 from ..results.config import machine_report_dir
 from ..results.releases import add_selection_args, selected_rows
@@ -60,7 +59,7 @@ def gelu_table(index, device):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     add_selection_args(parser)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--markdown", action="store_true", help="markdown tables")

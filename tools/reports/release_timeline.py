@@ -8,10 +8,9 @@ parameters to keep the plot readable. Runs are taken on one machine with every o
 equal (the combination with the most releases, or the one --machine picks). Error bars span
 the samples' interquartile range (asv's q_25 to q_75).
 """
-import argparse
 import sys
 
-from .. import ToolError, run_main
+from .. import ToolError, command_parser, run_main
 from ..results.rows import load_rows
 from ..results.releases import MATRIX_LIBRARIES, describe_context, load_run_files, releases_of
 from .tables import fmt_time, render
@@ -95,9 +94,7 @@ def plot(path, title, releases, lines, library, unit):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = command_parser(__doc__)
     parser.add_argument("library", help=f"one of {', '.join(MATRIX_LIBRARIES)}")
     parser.add_argument("benchmark", help="e.g. Sum.time_sum or bench_sum.Sum.time_sum")
     parser.add_argument("--where", action="append", default=[], metavar="NAME=VALUE",
@@ -121,10 +118,8 @@ def main(argv=None):
     releases = releases_of(ctx_runs, args.library)
     name, lines = series(ctx_runs, args.library, args.results, args.benchmark, where)
     if len(lines) > MAX_LINES and args.png:
-        print(f"release_timeline: {len(lines)} parameter combinations are too many lines for "
-              f"one plot (at most {MAX_LINES}); pin some with --where NAME=VALUE",
-              file=sys.stderr)
-        return 2
+        raise ToolError(f"{len(lines)} parameter combinations are too many lines for one "
+                        f"plot (at most {MAX_LINES}); pin some with --where NAME=VALUE")
     unit = next(iter(next(iter(lines.values())).values())).unit
     title = f"{name} " + " ".join(f"{k}={v}" for k, v in where.items())
     subtitle = describe_context(context, args.library)

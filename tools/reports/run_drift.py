@@ -7,14 +7,13 @@ For every pair of result files of the machine whose environment name contains --
 ratio of each case measured in both; prints, per kind of benchmark, the quantiles of
 |ratio - 1| (taken on the log scale, so up and down count alike).
 """
-import argparse
 import glob
 import itertools
 import math
 import os
 import sys
 
-from .. import REPO_ROOT, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.rows import load_rows
 
 KINDS = ("time_", "timeraw_", "track_instructions", "track_gbps", "track_percent")
@@ -29,7 +28,7 @@ def drift(runs, kind):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--machine", required=True)
     parser.add_argument("--env", default="existing", help="substring of the environment name")
     parser.add_argument("--results", default=os.path.join(REPO_ROOT, "results"))
@@ -37,9 +36,8 @@ def main(argv=None):
     files = sorted(f for f in glob.glob(os.path.join(args.results, args.machine, "*.json"))
                    if args.env in os.path.basename(f) and not f.endswith("machine.json"))
     if len(files) < 2:
-        print(f"run_drift: fewer than two result files of {args.machine!r} with {args.env!r} "
-              "in their environment name", file=sys.stderr)
-        return 2
+        raise ToolError(f"fewer than two result files of {args.machine!r} with {args.env!r} "
+                        "in their environment name")
     runs = [{(r.benchmark, tuple(r.params.items())): r.value
              for r in load_rows(f, args.results) if r.value == r.value and r.value > 0}
             for f in files]

@@ -1,17 +1,10 @@
 """The repository's asv.conf.json, read with one-line errors: every tool that needs it goes
 through `load_config`, so a missing or malformed file is one sentence, not a traceback."""
 import os
-import socket
 
 from .. import REPO_ROOT, ToolError
 
 REQUIRED = ("benchmark_dir", "results_dir", "html_dir")
-
-
-def machine_name(explicit=None):
-    """The asv machine name results are filed under: `explicit`, else $ASV_MACHINE, else this
-    host's name (what `asv machine --yes` would pick)."""
-    return explicit or os.environ.get("ASV_MACHINE") or socket.gethostname()
 
 
 def provenance_dir(results_dir, machine):

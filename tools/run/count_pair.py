@@ -10,7 +10,6 @@ Counts are exact, so one count per environment is the whole measurement. They ar
 beside the session (<pair>/instructions/<session id>.json);
 `python -m tools compare` prints them next to the time ratios.
 """
-import argparse
 import datetime
 import os
 import sys
@@ -18,7 +17,7 @@ import time
 
 from benchmarks.instructions import count_cases, family_cases
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.sessions import (SIDES, find_sessions, instructions_path, load_session,
                                 write_json_atomic)
 from .provenance import collect_from
@@ -65,9 +64,7 @@ def count_pair(session):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = command_parser(__doc__)
     parser.add_argument("library", help="numba or torch")
     parser.add_argument("old", help="release A of the session")
     parser.add_argument("new", help="release B of the session")
@@ -79,9 +76,8 @@ def main(argv=None):
                                              args.new)[0]
         session = load_session(path)
         written = count_pair(session)
-    except (NotImplementedError, RuntimeError) as exc:  # no valgrind, or a worker failed
-        print(f"count_pair: {exc}", file=sys.stderr)
-        return 1
+    except NotImplementedError as exc:  # no valgrind
+        raise RuntimeError(str(exc))
     print(f"wrote {os.path.relpath(written)}")
     return 0
 

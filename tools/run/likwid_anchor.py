@@ -10,15 +10,14 @@ the ceiling. likwid counts bytes as the suite does: load = bytes read, copy and 
 stores) = read + written.
 Exit status 2 with one line when likwid-bench is missing.
 """
-import argparse
 import os
 import re
 import shutil
 import subprocess
 import sys
 
-from .. import REPO_ROOT, run_main
-from ..results.config import machine_name, provenance_dir
+from .. import REPO_ROOT, ToolError, add_machine, command_parser, run_main
+from ..results.config import provenance_dir
 from ..results.atomic import write_json_atomic
 from .asv_config import head_commit
 
@@ -85,9 +84,8 @@ def anchor_path(machine, commit):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--machine", help="asv machine name (default: $ASV_MACHINE or the "
-                                          "host name, as the main job)")
+    parser = command_parser(__doc__)
+    add_machine(parser)
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; best kept too")
     parser.add_argument("--seconds", type=float, default=0.5, help="likwid-bench -s per run")
     parser.add_argument("--small-pages", action="store_true",
@@ -97,7 +95,7 @@ def main(argv=None):
         print("likwid_anchor: likwid-bench not found (Debian: apt-get install likwid)",
               file=sys.stderr)
         return 2
-    machine = machine_name(args.machine)
+    machine = args.machine
     commit = head_commit()
     suffix = isa_suffix(cpu_flags())
     version = subprocess.run(["likwid-bench", "-h"], capture_output=True, text=True).stdout
@@ -112,8 +110,7 @@ def main(argv=None):
                                        args.seconds, not args.small_pages)
                                for _ in range(args.repeat)]
                 except RuntimeError as exc:
-                    print(f"likwid_anchor: {exc}", file=sys.stderr)
-                    return 2
+                    raise ToolError(str(exc))
                 rows.append({"size": size, "kernel": kernel, "threads": n, "gbps": figures})
                 print(f"{size:>11,} {kernel:<5} {n} thread(s): best {max(figures):6.1f} GB/s "
                       f"({', '.join(f'{g:.1f}' for g in figures)})", flush=True)

@@ -30,7 +30,6 @@ dashboard. Resumable, and nothing already measured is lost to an interruption.
 - A dirty working tree is refused (the results would be filed under a commit that does not
   contain the code measured) unless --allow-dirty, which records it.
 """
-import argparse
 import glob
 import json
 import os
@@ -40,9 +39,9 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT, ToolError, run_main, say
+from .. import REPO_ROOT, ToolError, add_bench, command_parser, machine_name, regex, run_main, say
 from ..results.asv_launcher import run_asv
-from ..results.config import load_config, machine_name, record_of
+from ..results.config import load_config, record_of
 from ..results.rows import read_json
 from ..results.atomic import copy_atomic, write_json_atomic
 from ..reports import findings, headline
@@ -367,28 +366,16 @@ def run_matrix(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--bench", help="asv --bench regular expression: one selection")
-    parser.add_argument("--phases", help="regular expression on phase labels")
+    parser = command_parser(__doc__)
+    add_bench(parser, "the run to one selection (asv's --bench)")
+    parser.add_argument("--phases", type=regex, help="regular expression on phase labels")
     parser.add_argument("--fresh", action="store_true", help="measure every phase again")
     parser.add_argument("--allow-dirty", action="store_true",
                         help="measure uncommitted changes (recorded as dirty)")
     parser.add_argument("--matrix", action="store_true",
                         help="every release of asv.conf.json's matrix instead of .venv's")
     args = parser.parse_args(argv)
-    try:
-        for name in ("bench", "phases"):
-            if getattr(args, name):
-                try:
-                    re.compile(getattr(args, name))
-                except re.error as exc:
-                    raise ToolError(f"--{name} is not a valid regular expression: {exc}")
-        return run_matrix(args) if args.matrix else run(args)
-    except RuntimeError as exc:  # the interpreter could not report itself
-        print(f"main_job: {' '.join(str(exc).split())[:500]}", file=sys.stderr)
-        return 1
+    return run_matrix(args) if args.matrix else run(args)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@
 asv keeps its environments under env_dir (.asv/env) and reuses one whose requirements have not
 changed, so the cost is paid once per machine; this prints it so that a user can plan.
 """
-import argparse
 import os
 import sys
 import time
@@ -14,7 +13,7 @@ import time
 from asv import environment, util
 from asv.config import Config
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.config import load_config
 
 CONFIG_PATH = os.path.join(REPO_ROOT, "asv.conf.json")
@@ -40,16 +39,15 @@ def _exists(env):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--list", action="store_true", help="list, create nothing")
     parser.add_argument("--config", default=CONFIG_PATH)
     args = parser.parse_args(argv)
+    load_config(args.config)
     try:
-        load_config(args.config)
         envs = matrix_environments(args.config)
-    except (util.UserError, ToolError) as exc:
-        print(f"matrix_envs: {exc}", file=sys.stderr)
-        return 2
+    except util.UserError as exc:
+        raise ToolError(str(exc))
     for i, env in enumerate(envs, 1):
         label = f"[{i}/{len(envs)}] {env.name}"
         if args.list:

@@ -20,7 +20,6 @@ and environment left the halves a minute apart, and the per-round noise that fol
 are kept with their round number, and the session is saved after every round (atomically)
 under rounds/; `python -m tools compare` reads it.
 """
-import argparse
 import datetime
 import os
 import re
@@ -33,9 +32,8 @@ from dataclasses import dataclass
 from benchmarks import cases
 from benchmarks.kernels import kernel_names
 
-from .. import REPO_ROOT, ToolError, run_main
+from .. import REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, command_parser, run_main
 from ..reports.verdicts import GATE
-from ..results.config import machine_name
 from ..results.pins import pair_pins
 from ..results.releases import COMPARED_LIBRARIES
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
@@ -203,51 +201,37 @@ def prepare_pair(library, release_a, release_b, scratch, pypi_torch=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = command_parser(__doc__)
     parser.add_argument("library", help=f"one of {', '.join(COMPARED_LIBRARIES)}")
     parser.add_argument("release_a", help="the reference release, e.g. 0.67.0")
     parser.add_argument("release_b", help="the release compared with it (same: an A/A run)")
-    parser.add_argument("--rounds", type=int, default=16,
-                        help="rounds (default 16, at least 3)")
+    add_rounds(parser, 16)
     parser.add_argument("--families", default=",".join(FAMILIES),
                         help=f"comma-separated, of {', '.join(FAMILIES)}")
-    parser.add_argument("--bench", help="regular expression narrowing the cases further")
+    add_bench(parser, "the cases further")
     parser.add_argument("--kernel", help="every cpu case of benchmarks/kernels/NAME.py "
                                          "(instead of --families)")
-    parser.add_argument("--machine", default=machine_name())
+    add_machine(parser)
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"),
                         help="where sessions are stored (default: rounds/)")
     parser.add_argument("--pypi-torch", action="store_true",
                         help="torch from the package index only (its CUDA builds), in "
                              ".asv/env-pypi-torch: the same flavour for every torch release")
     args = parser.parse_args(argv)
-    try:
-        if args.library not in COMPARED_LIBRARIES:
-            raise ToolError(f"unknown library {args.library!r}: choose one of "
-                               f"{', '.join(COMPARED_LIBRARIES)}")
-        if args.rounds < 3:
-            raise ToolError("--rounds must be at least 3 (a t-interval needs them)")
-        families = args.families.split(",")
-        unknown = set(families) - set(FAMILIES)
-        if unknown:
-            raise ToolError(f"unknown family {', '.join(sorted(unknown))}: choose from "
-                               f"{', '.join(FAMILIES)}")
-        if args.kernel and args.kernel not in kernel_names():
-            raise ToolError(f"unknown kernel {args.kernel!r}: benchmarks/kernels/ has "
-                               f"{', '.join(kernel_names()) or 'none'}")
-        if args.bench:
-            try:
-                re.compile(args.bench)
-            except re.error as exc:
-                raise ToolError(f"--bench is not a valid regular expression: {exc}")
-        session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
-                               subset(families, args.bench, args.kernel), args.machine,
-                               args.out, pypi_torch=args.pypi_torch)
-    except RuntimeError as exc:  # asv or pip failed: its own output says why
-        print(f"measure_pair: {str(exc)[-3000:]}", file=sys.stderr)
-        return 1
+    if args.library not in COMPARED_LIBRARIES:
+        raise ToolError(f"unknown library {args.library!r}: choose one of "
+                        f"{', '.join(COMPARED_LIBRARIES)}")
+    families = args.families.split(",")
+    unknown = set(families) - set(FAMILIES)
+    if unknown:
+        raise ToolError(f"unknown family {', '.join(sorted(unknown))}: choose from "
+                        f"{', '.join(FAMILIES)}")
+    if args.kernel and args.kernel not in kernel_names():
+        raise ToolError(f"unknown kernel {args.kernel!r}: benchmarks/kernels/ has "
+                        f"{', '.join(kernel_names()) or 'none'}")
+    session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
+                           subset(families, args.bench, args.kernel), args.machine,
+                           args.out, pypi_torch=args.pypi_torch)
     print(f"wrote {os.path.relpath(session.path)}\ncompare with: python -m tools compare "
           f"{args.library} {args.release_a} {args.release_b}")
     return 0

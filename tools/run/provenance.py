@@ -9,7 +9,6 @@ that produced the file (this one, or the matrix environment's):
     python -m tools provenance                               # what this interpreter would stamp
     python -m tools provenance --stamp results/ [--commit H] # stamp result files
 """
-import argparse
 import json
 import os
 import platform
@@ -22,7 +21,7 @@ import sys
 from benchmarks.caches import cache_levels
 from benchmarks.common import usable_cores
 
-from .. import REPO_ROOT, run_main
+from .. import REPO_ROOT, ToolError, command_parser, run_main
 from ..results.hardware import cpu_isa, cpu_model
 
 RECORDED_PACKAGES = ["numpy", "numba", "llvmlite", "torch", "asv_runner"]
@@ -135,7 +134,7 @@ def stamp(path, info):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--stamp", metavar="RESULTS_DIR",
                         help="stamp the result files of this interpreter and of the matrix "
                              "environments built here")
@@ -163,9 +162,8 @@ def main(argv=None):
         stamped += 1
         print(f"stamped {os.path.relpath(path)}")
     if not stamped:
-        print(f"provenance: no result file under {args.stamp} was produced by this interpreter "
-              "or a matrix environment built here", file=sys.stderr)
-        return 2
+        raise ToolError(f"no result file under {args.stamp} was produced by this interpreter "
+                        "or a matrix environment built here")
     return 0
 
 

@@ -9,7 +9,6 @@ every benchmark method of every class (the first of each parameter list: the sma
 so every class is set up, run and published once in a few minutes; the bandwidth and
 instruction-count families measure one round or two cases (ARRAY_OP_BENCH_QUICK=1).
 """
-import argparse
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ import sys
 import tempfile
 import time
 
-from .. import ToolError, run_main
+from .. import add_bench, command_parser, run_main
 from ..results.config import load_config
 from .asv_config import head_commit, run_asv, scratch_config
 from ..results.rows import load_rows, result_files
@@ -54,30 +53,17 @@ def smoke(out_dir, bench=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench", help="asv --bench regex (default: one case of every "
-                                        "benchmark method)")
+    parser = command_parser(__doc__)
+    add_bench(parser, "the run (default: one case of every benchmark method)")
     parser.add_argument("--out", help="keep results and html here instead of a temp folder")
     args = parser.parse_args(argv)
-    try:
-        if args.bench:
-            re.compile(args.bench)
-        load_config()
-        head_commit()  # asv needs a commit to file the results under
-    except re.error as exc:
-        print(f"smoke: --bench is not a valid regular expression: {exc}", file=sys.stderr)
-        return 2
+    load_config()
+    head_commit()  # asv needs a commit to file the results under
     out = args.out or tempfile.mkdtemp(prefix="asv-smoke-")
     os.makedirs(out, exist_ok=True)
     start = time.perf_counter()
     try:
         rows = smoke(out, args.bench)
-    except ToolError as exc:
-        print(f"smoke: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:
-        print(f"smoke: asv failed: {exc}", file=sys.stderr)
-        return 1
     finally:
         if not args.out:
             shutil.rmtree(out, ignore_errors=True)
