@@ -32,7 +32,7 @@ import timeit
 from tools import REPO_ROOT, ToolError, add_rounds, command_parser, run_main
 from tools.results.rows import load_rows, result_files, unquote
 from tools.run.asv_config import head_commit, run_asv, scratch_config
-from tools.run.overlay import overlay, pip_into
+from tools.run.environments import overlay, pip_into
 
 SIZES = [100, 10_000]
 IMPLS = ["numpy_sum", "numba_loop", "numba_loop_fastmath", "numba_np_sum"]

@@ -28,7 +28,7 @@ import sys
 import tempfile
 
 from tools import REPO_ROOT, ToolError, add_rounds, command_parser, machine_name, run_main
-from tools.history.envs import kept_python
+from tools.run.environments import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import result_of_logs
 from tools.results.atomic import write_json_atomic

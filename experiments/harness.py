@@ -32,14 +32,13 @@ from benchmarks.cases import all_cases
 from benchmarks.common import DATA_CACHE_VAR
 
 from tools import REPO_ROOT, ToolError, add_machine, add_rounds, at_least, command_parser, run_main
-from tools.history.envs import kept_python
+from tools.run.environments import kept_python, overlay, pip_into
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.rows import load_rows, result_files
 from tools.run.asv_config import head_commit, run_asv, scratch_config
 from tools.run.interleave import DATA_CACHE, case_requests, measure_round, round_order
-from tools.run.overlay import overlay, pip_into
 
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")
 RUNNER = "0.2.5"  # asv.conf.json's pin

@@ -21,7 +21,7 @@ import numpy as np
 from benchmarks.cases import all_cases
 
 from tools import REPO_ROOT, add_machine, add_rounds, command_parser, run_main
-from tools.history.envs import kept_python
+from tools.run.environments import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic

@@ -30,12 +30,11 @@ import numpy as np
 from benchmarks.placement import NpSumPlacement
 
 from tools import REPO_ROOT, ToolError, add_machine, add_rounds, command_parser, run_main
-from tools.history.envs import kept_python
+from tools.run.environments import ask, copy_into, kept_python, overlay
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.run.interleave import measure_round
-from tools.run.overlay import ask, copy_into, overlay
 
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "np-sum-overlay")
 COUNT_SIZE = 1_000_000

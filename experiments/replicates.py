@@ -33,7 +33,7 @@ import numpy as np
 
 from benchmarks.cases import all_cases, subset
 from tools import REPO_ROOT, ToolError, add_machine, add_rounds, at_least, command_parser, run_main, say
-from tools.history.envs import CANARY_SUFFIX, kept_python
+from tools.run.environments import CANARY_SUFFIX, kept_python
 from tools.history.releases import load_history
 from tools.run.interleave import case_requests
 from tools.reports.tables import render

@@ -38,7 +38,7 @@ def tools(*args, cwd=REPO_ROOT, env=None):
 
 # What a self-hosted runner keeps between runs (the workflow checks out with clean: false):
 # built environments and the data cache, shared here with this checkout's.
-KEPT = (".asv/env", ".asv/env-pypi-torch", ".asv/history-envs", ".asv/data-cache")
+KEPT = (".asv/env", ".asv/pair-envs", ".asv/history-envs", ".asv/data-cache")
 
 
 def fresh_clone(path):

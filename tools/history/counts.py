@@ -22,7 +22,7 @@ from .. import ToolError, add_machine, command_parser, run_main, say
 from ..reports.verdicts import count_change
 from ..results.atomic import write_json_atomic
 from ..results.rows import read_json
-from .envs import CANARY_SUFFIX, ENV_ROOT, env_python
+from ..run.environments import CANARY_SUFFIX, ENV_ROOT, env_python
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import load_history
 

@@ -25,7 +25,7 @@ from .. import REPO_ROOT, ToolError, add_rounds, command_parser, run_main, say
 from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import case_requests, measure_round
-from .envs import ENV_ROOT, build_env, env_python
+from ..run.environments import ENV_ROOT, build_env, env_python
 from .releases import has_cp311_wheel, load_histories
 
 PYPI = "https://pypi.org/pypi/{}/json"

@@ -15,7 +15,7 @@ canary, default the newest) is also built a second time, separately, and measure
 were one more release: its pair with itself is an A/A comparison inside every run, and must
 flag nothing (tools/history/steps.py reports it).
 
-Environments are built once with uv and kept (tools/history/envs.py); rounds never install.
+Environments are built once with uv and kept (tools/run/environments.py); rounds never install.
 rounds.json beside the results holds every round's samples of every release (saved after
 each round, atomically); a stopped run resumes at the first unfinished round. asv's result
 files (one per release on the ledger's commit axis) are written from it after every round.
@@ -39,7 +39,8 @@ from ..run.preflight import refusal, skipped_everywhere, uneven
 from ..run import preflight
 from ..run.provenance import collect_from
 from . import asv_results, ledger
-from .envs import CANARY_SUFFIX, ENV_ROOT, build_all
+from ..run.environments import CANARY_SUFFIX, ENV_ROOT
+from .envs import build_all
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import RELEASES_FILE, load_history
 from .subset import SUBSET_NAMES

@@ -42,7 +42,7 @@ from ..reports.verdicts import (GATE, drift, judge_families, power_at, result_of
 from ..results.atomic import write_text_atomic
 from ..run.interleave import fold_passes
 from .counts import counts_text, load_counts
-from .envs import CANARY_SUFFIX
+from ..run.environments import CANARY_SUFFIX
 from .model import pooled_spread, test_spread
 from .pictures import cell_text, confirmed_plots, step_map, version
 from .paths import ROUNDS_FILE, config_path, resolved

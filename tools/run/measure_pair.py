@@ -1,12 +1,12 @@
 """Measure two releases of one library for comparison: interleaved rounds in one session.
 
-    python -m tools pair numba 0.67.0 0.68.1            # 8 rounds, Sum/AxisSum/Gelu
+    python -m tools pair numba 0.67.0 0.68.1            # 16 rounds, Sum/AxisSum/Gelu
     python -m tools pair torch 2.13.0 2.14.1 --rounds 12 --families Sum
     python -m tools pair numba 0.68.1 0.68.1            # A/A: two separate builds
     python -m tools pair numba 0.66.0 0.67.0 --kernel dot  # one kernel file's cases
 
-Both environments are built from the same pins except the library under test (asv
-virtualenvs, reused when they exist); what each really has installed is read inside it, and a
+Both environments are built from the same pins except the library under test (kept uv
+environments under .asv/pair-envs/, reused when their pins match: tools/run/environments.py); what each really has installed is read inside it, and a
 pair that differs in anything else (numpy, asv_runner, a CPU vs a CUDA build of torch,
 llvmlite unless numba is compared) is refused.
 
@@ -23,21 +23,21 @@ under rounds/; `python -m tools compare` reads it.
 import datetime
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
 from benchmarks import cases
 from benchmarks.kernels import kernel_names
 
-from .. import REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, command_parser, run_main
+from .. import (REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, command_parser,
+               run_main, say)
 from ..reports.verdicts import GATE
-from ..results.pins import pair_pins
+from ..results.pins import pins
 from ..results.releases import COMPARED_LIBRARIES
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
-from .asv_config import head_commit, scratch_config
+from .asv_config import head_commit
+from .environments import CANARY_SUFFIX, PAIR_ROOT, build_env, env_python
 from . import preflight
 from .interleave import REPEAT, case_requests, measure_round
 
@@ -90,32 +90,13 @@ def subset(families, bench=None, kernel=None):
     return Selection(tuple(families), bench, kernel)
 
 
-def env_pins(library, release):
-    """Everything but the library under test stays at requirements.txt's versions."""
-    return {**pair_pins(), library: release}
-
-
-def build_env(pins, env_dir, scratch, pip_env=None):
-    """Create (or reuse) an asv virtualenv with `pins`; return its python. `pip_env` adds
-    environment variables for pip while it installs (e.g. other find-links)."""
-    from asv import environment
-    from asv.config import Config
-
-    matrix = {"req": {name: [version] for name, version in pins.items()}}
-    config = scratch_config(scratch, matrix=matrix, exclude=[], env_dir=env_dir)
-    (env,) = environment.get_environments(Config.load(config), None)
-    start = time.perf_counter()
-    existed = os.path.isfile(os.path.join(env._path, "asv-env-info.json"))
-    saved = dict(os.environ)
-    os.environ.update(pip_env or {})
-    try:
-        env.create()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    print(f"== env {env.name} in {env_dir}: {'reused' if existed else 'built'} "
-          f"({time.perf_counter() - start:.0f} s)", flush=True)
-    return os.path.join(env._path, "bin", "python")
+def pair_requirements(library, release):
+    """Everything but the library under test stays at requirements.txt's versions (numba's
+    llvmlite follows the numba release)."""
+    p = pins()
+    return [f"{name}=={version}" for name, version in
+            {"numpy": p["numpy"], "numba": p["numba"], "torch": p["torch"],
+             "asv_runner": p["asv_runner"], library: release}.items()]
 
 
 def check_pair(library, versions):
@@ -176,25 +157,28 @@ def run_rounds(session, pythons, rounds, cases, inject=None):
     return session
 
 
-def prepare_pair(library, release_a, release_b, scratch, pypi_torch=False):
-    """Build both environments, read what they have, refuse unlike pairs: (pythons, versions).
+def prepare_pair(library, release_a, release_b, pypi_torch=False):
+    """Build (or reuse) both environments (tools/run/environments.py), read what they have,
+    refuse unlike pairs: (pythons, versions). An A/A pair's B is the same pins built a second
+    time, separately (NAME-aa).
 
-    pypi_torch: install torch from the package index only, never from local wheel folders
-    (find-links), so that every torch release is PyPI's CUDA build; the local 2.13.0 file is
-    a CPU build, and a CPU build against a CUDA build is no release comparison."""
+    pypi_torch: every package from the public index only, never pip's configured local wheel
+    folders, so that every torch release is PyPI's CUDA build; a local CPU build against a
+    CUDA build is no release comparison."""
     from .provenance import collect_from
 
-    same = release_a == release_b
-    base = os.path.join(REPO_ROOT, ".asv", "env-pypi-torch" if pypi_torch else "env")
-    # an A/A pair needs a second, separately built environment
-    env_dirs = {"A": base, "B": base + "-aa" if same else base}
-    pip_env = None
-    if pypi_torch:
-        pip_env = {"PIP_FIND_LINKS": tempfile.mkdtemp(prefix="no-find-links-")}
+    policy = "ignore" if pypi_torch else "machine"
+    root = os.path.join(PAIR_ROOT, "pypi-only" if pypi_torch else "default")
     pythons, versions = {}, {}
     for side, release in (("A", release_a), ("B", release_b)):
-        pythons[side] = build_env(env_pins(library, release), env_dirs[side],
-                                  os.path.join(scratch, f"env-{side}"), pip_env)
+        name = f"{library}-{release}"
+        env_dir = os.path.join(root, name + (CANARY_SUFFIX if side == "B" and
+                                             release_a == release_b else ""))
+        t0 = time.perf_counter()
+        record = build_env(env_dir, pair_requirements(library, release), policy, say)
+        say(f"env {side} {os.path.relpath(env_dir, REPO_ROOT)}: "
+            f"{'reused' if record['reused'] else 'built'} ({time.perf_counter() - t0:.0f} s)")
+        pythons[side] = env_python(env_dir)
         versions[side] = collect_from(pythons[side])
     check_pair(library, versions)
     return pythons, versions
@@ -215,8 +199,9 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"),
                         help="where sessions are stored (default: rounds/)")
     parser.add_argument("--pypi-torch", action="store_true",
-                        help="torch from the package index only (its CUDA builds), in "
-                             ".asv/env-pypi-torch: the same flavour for every torch release")
+                        help="every package from the public index only (torch's CUDA builds), "
+                             "in .asv/pair-envs/pypi-only: the same flavour for every torch "
+                             "release")
     args = parser.parse_args(argv)
     if args.library not in COMPARED_LIBRARIES:
         raise ToolError(f"unknown library {args.library!r}: choose one of "
@@ -242,20 +227,15 @@ def measure_pair(library, release_a, release_b, rounds, selection, machine, out,
     cases = select_cases(selection)
     if not cases:
         raise ToolError("no case matches the selection")
-    scratch = tempfile.mkdtemp(prefix="measure-pair-")
-    try:
-        pythons, versions = prepare_pair(library, release_a, release_b, scratch, pypi_torch)
-        session = new_session(out, machine, library, (release_a, release_b),
-                              (pythons["A"], pythons["B"]), versions, selection, head_commit(),
-                              kind or ("A/A" if release_a == release_b else "release"),
-                              inject)
-        print(f"== {library} {release_a} vs {release_b}: {len(cases)} cases, {rounds} "
-              f"rounds, session {session.data['session']}", flush=True)
-        # nothing is timed until every case prepares in both environments, or in neither
-        preflight.check(pythons, [(label, request) for label, request, *_ in cases])
-        return run_rounds(session, pythons, rounds, cases, inject)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    pythons, versions = prepare_pair(library, release_a, release_b, pypi_torch)
+    session = new_session(out, machine, library, (release_a, release_b),
+                          (pythons["A"], pythons["B"]), versions, selection, head_commit(),
+                          kind or ("A/A" if release_a == release_b else "release"), inject)
+    say(f"{library} {release_a} vs {release_b}: {len(cases)} cases, {rounds} rounds, session "
+        f"{session.data['session']}")
+    # nothing is timed until every case prepares in both environments, or in neither
+    preflight.check(pythons, [(label, request) for label, request, *_ in cases])
+    return run_rounds(session, pythons, rounds, cases, inject)
 
 
 if __name__ == "__main__":
