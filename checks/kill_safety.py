@@ -46,8 +46,7 @@ if _seconds:
 '''
 
 
-WATCHED = ("results", os.path.join(".asv", "progress"), os.path.join(".asv", "snapshots"),
-           "html", "report")
+WATCHED = ("results", os.path.join(".asv", "progress"), "html", "report")
 
 
 def json_files(repo, home):

@@ -12,10 +12,11 @@ dashboard. Resumable, and nothing already measured is lost to an interruption.
 
 - Resumable: after each phase completes, its label is recorded under .asv/progress/; a rerun
   at the same commit skips the phases whose results are in the result file and says so.
-- Guarded: asv runs with atomic JSON writes (tools/results/asv_launcher.py); before every asv
-  invocation the result files are copied under .asv/snapshots/, and a file that no longer
-  parses afterwards (or at the start of a run, after a kill) is restored from its copy, with a
-  message. An unreadable ~/.asv-machine.json is moved aside and written anew.
+- Guarded: asv runs with atomic JSON writes (tools/results/asv_launcher.py), so a kill at any
+  moment leaves every file it keeps whole (`python -m tools check kill` kills it at random to
+  show it). A file that does not parse at the start of a run (damaged by something else) is
+  moved aside with a message, never deleted; an unreadable ~/.asv-machine.json is moved aside
+  and written anew.
 - Provenance is recorded at run time by the interpreter that measures (versions, wheel
   flavour, threads, CPU, ISA, GPU), stored as provenance/<machine>/<commit>-<env>.json,
   read again when the run ends; the stamp copies that record into the result file, and a run
@@ -43,7 +44,7 @@ from .. import REPO_ROOT, ToolError, add_bench, command_parser, machine_name, re
 from ..results.asv_launcher import run_asv
 from ..results.config import load_config, record_of
 from ..results.rows import read_json
-from ..results.atomic import copy_atomic, write_json_atomic
+from ..results.atomic import write_json_atomic
 from ..reports import findings, headline
 from . import likwid_anchor, matrix_envs, provenance
 from .asv_config import head_commit
@@ -99,40 +100,15 @@ def parses(path):
         return False
 
 
-def snapshot_path(path):
-    """Where the copy of `path` lives: under .asv/snapshots/, also for a file outside the
-    checkout (~/.asv-machine.json), which a relative path would have put beside it."""
-    path = os.path.abspath(path)
-    inside = os.path.commonpath([path, REPO_ROOT]) == REPO_ROOT
-    rel = os.path.relpath(path, REPO_ROOT) if inside else os.path.join("_outside",
-                                                                        path.lstrip(os.sep))
-    return os.path.join(REPO_ROOT, ".asv", "snapshots", rel)
-
-
-def take_snapshots(paths):
-    """Copy every parsing file in `paths` under .asv/snapshots/ (atomically)."""
-    for path in paths:
-        if os.path.exists(path) and parses(path):
-            copy_atomic(path, snapshot_path(path))
-
-
-def repair(paths):
-    """Restore each file of `paths` that no longer parses from its snapshot (or move it
-    aside when there is none); return the messages."""
+def move_aside_broken(paths):
+    """Move each file of `paths` that does not parse aside (never deleted); the messages."""
     messages = []
     for path in paths:
-        if not os.path.exists(path) or parses(path):
-            continue
-        copy = snapshot_path(path)
-        if os.path.exists(copy) and parses(copy):
-            copy_atomic(copy, path)
-            messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse (interrupted "
-                            "write): restored from the copy taken before the last asv run")
-        else:
+        if os.path.exists(path) and not parses(path):
             aside = f"{path}.broken-{time.strftime('%Y%m%dT%H%M%S')}"
             os.replace(path, aside)
-            messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse and had no "
-                            f"copy: moved aside to {os.path.basename(aside)}")
+            messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse: moved aside to "
+                            f"{os.path.basename(aside)}")
     return messages
 
 
@@ -234,14 +210,11 @@ def start(args):
                            "be filed under a commit that does not hold the code measured. "
                            "Commit first, or pass --allow-dirty (recorded in the results)")
     machine = machine_name()
-    for message in repair(guarded_files(results_dir)):
+    for message in move_aside_broken(guarded_files(results_dir)):
         say(message)
     check_machine_file()
     say(f"machine: registering {machine!r} (asv machine --yes)")
-    take_snapshots([MACHINE_FILE])
     if asv(["machine", "--yes", "--machine", machine], config) != 0:
-        for message in repair([MACHINE_FILE]):
-            say(message)
         raise ToolError("asv machine failed: see its output above")
     return results_dir, config, commit, dirty, machine
 
@@ -271,13 +244,9 @@ def run_phases(args, results_dir, config, progress_file, asv_args, results):
             continue
         say(head)
         phase_start = time.perf_counter()
-        take_snapshots(guarded_files(results_dir))
         code = asv([*asv_args, "--record-samples", "--bench", phase.regex], config)
         say(f"{label}: {time.perf_counter() - phase_start:.0f} s")
-        repaired = repair(guarded_files(results_dir))
-        for message in repaired:
-            say(message)
-        if code != 0 or repaired:  # a restored file lacks this phase: measure it again
+        if code != 0:
             failed.append(label)
             continue
         done.add(label)
@@ -302,12 +271,9 @@ def finish(args, results_dir, machine, failed, started, with_findings=True):
         run_main(headline.main, "headline",
                  ["--results", results_dir, "--machine", machine, "--write"])
     say("publish: writing html/ (self-contained, works offline, findings linked)")
-    take_snapshots(guarded_files(results_dir))
     # a process of its own: publishing is a layer above this one (tools/__init__.py)
     published = subprocess.run([sys.executable, "-m", "tools.dashboard.publish"],
                                cwd=REPO_ROOT).returncode
-    for message in repair(guarded_files(results_dir)):
-        say(message)
     say(f"done in {time.perf_counter() - started:.0f} s")
     if failed:
         print(f"main_job: phases with failures: {', '.join(failed)} (see asv's output above;"
@@ -357,10 +323,7 @@ def run_matrix(args):
     failed = run_phases(args, results_dir, config, progress_path(machine, commit, "matrix"),
                         ["run", f"{commit}^!", "--machine", machine], results)
     say("provenance: stamping each matrix environment's versions, threads and hardware")
-    take_snapshots(guarded_files(results_dir))
     run_main(provenance.main, "provenance", ["--stamp", results_dir, "--commit", commit])
-    for message in repair(guarded_files(results_dir)):
-        say(message)
     # the findings describe one environment's complete run (the main job's), not the matrix
     return finish(args, results_dir, machine, failed, started, with_findings=False)
 
