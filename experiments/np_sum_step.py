@@ -20,7 +20,6 @@ Each arm's later/earlier and overlay/earlier ratio is judged by the release verd
 statistics; with --aa a second worker of the earlier release gives the A/A. Writes
 report/np-sum-step/MACHINE.json and prints the tables.
 """
-import math
 import os
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from tools.run.environments import ask, copy_into, kept_python, overlay
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.run.interleave import measure_round
+from tools.run.interleave import REPEAT, measure_round, round_logs
 
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "np-sum-overlay")
 COUNT_SIZE = 1_000_000
@@ -69,7 +68,7 @@ def label(arm):
 
 def requests():
     return [(label(a), {"module": "placement", "class": "NpSumPlacement",
-                        "params": [a["size"], a["pages"], a["offset"]], "samples": 7,
+                        "params": [a["size"], a["pages"], a["offset"]], "samples": REPEAT,
                         "names": {k: str(v) for k, v in a.items()}}) for a in arms()]
 
 
@@ -89,9 +88,7 @@ def judged(data, a, b):
     """[(label, result)] of b/a per arm over the rounds."""
     out = []
     for name, _ in requests():
-        logs = [math.log(r["values"][b][name]["median"] / r["values"][a][name]["median"])
-                for r in data if name in r["values"][a] and name in r["values"][b]]
-        out.append(result_of_logs(name, logs))
+        out.append(result_of_logs(name, round_logs(data, a, b, name)))
     return judge(out)
 
 

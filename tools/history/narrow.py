@@ -24,7 +24,7 @@ from benchmarks.cases import all_cases, from_label
 from .. import REPO_ROOT, ToolError, add_rounds, command_parser, run_main, say
 from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
-from ..run.interleave import case_requests, measure_round
+from ..run.interleave import case_requests, measure_round, round_logs
 from ..run.environments import ENV_ROOT, build_env, env_python
 from .releases import has_cp311_wheel, load_histories
 
@@ -93,9 +93,7 @@ def judge_steps(data):
     for va, vb in zip(data["versions"], data["versions"][1:]):
         results = []
         for label in data["cases"]:
-            d = [math.log(r["values"][vb][label]["median"] / r["values"][va][label]["median"])
-                 for r in data["measured"]
-                 if label in r["values"][va] and label in r["values"][vb]]
+            d = round_logs(data["measured"], va, vb, label)
             results.append(result_of_logs(label, d, label != data["case"]))
         judge_families(results)
         out.append((va, vb, {r.case: r for r in results}))

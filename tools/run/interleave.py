@@ -48,6 +48,13 @@ def case_requests(cases, samples=REPEAT):
             for case in cases]
 
 
+def round_logs(rounds, a, b, label):
+    """log(B / A) of `label` in every round (measure_round's schema) that measured both sides:
+    the paired unit every verdict on rounds judges."""
+    return [math.log(r["values"][b][label]["median"] / r["values"][a][label]["median"])
+            for r in rounds if label in r["values"][a] and label in r["values"][b]]
+
+
 def round_order(sides, case_index, round_number):
     """The environments in the order they time case `case_index` of round `round_number`
     (both from 0 or 1 alike): `sides` rotated by one place per case and per round. For two
