@@ -96,7 +96,7 @@ def mde(results, rounds, power=0.8):
 
 def truncated(session, rounds):
     """The session as if it had stopped after `rounds` rounds."""
-    return Session(session.path, {**session.data, "rounds": session.data["rounds"][:rounds]})
+    return Session(session.path, {**session.data, "measured": session.rounds[:rounds]})
 
 
 def tradeoff(sessions):

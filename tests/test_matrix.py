@@ -175,7 +175,7 @@ def test_a_session_cut_short_or_mixed_is_refused_in_one_line(pair_session, capsy
     with open(path) as f:
         data = json.load(f)
     mixed = tmp_path / "mixed.json"
-    data["rounds"][1]["session"] = "another"
+    data["measured"][1]["session"] = "another"
     mixed.write_text(json.dumps(data))
     cut = tmp_path / "cut.json"
     cut.write_text(open(path).read()[:500])

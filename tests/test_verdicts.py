@@ -1,6 +1,8 @@
 """The release verdicts' statistics on synthetic rounds with known effects, and the checks
 that keep a comparison to one session of like environments."""
+import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -76,8 +78,8 @@ def _session(**changes):
     value = {"median": 1e-3, "samples": [1e-3] * 3, "params": {"impl": "numpy_sum"}}
     data = {"format": FORMAT, "library": "numba", "machine": "m", "commit": "c" * 40,
             "session": "s1", "inject": {},
-            "envs": {side: {"release": "0.68.1", "versions": {}} for side in "AB"},
-            "rounds": [{"round": r, "order": ["A", "B"], "commit": "c" * 40, "session": "s1",
+            "sides": {side: {"release": "0.68.1", "versions": {}} for side in "AB"},
+            "measured": [{"round": r, "order": ["A", "B"], "commit": "c" * 40, "session": "s1",
                         "benchmark_versions": {"A": {"b": "v1"}, "B": {"b": "v1"}},
                         "values": {"A": {"Sum.time_sum(1)": value},
                                    "B": {"Sum.time_sum(1)": value}}} for r in (1, 2, 3)]}
@@ -87,11 +89,11 @@ def _session(**changes):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d["rounds"][2].update(session="s2"), "more than one session"),
-    (lambda d: d["rounds"][1].update(commit="d" * 40), "more than one session or commit"),
-    (lambda d: d["envs"].pop("B"), "needs two environments"),
-    (lambda d: d["rounds"][2]["values"].pop("B"), "round 3 measured one environment only"),
-    (lambda d: d["rounds"][1]["benchmark_versions"].update(B={"b": "v2"}),
+    (lambda d: d["measured"][2].update(session="s2"), "more than one session"),
+    (lambda d: d["measured"][1].update(commit="d" * 40), "more than one session or commit"),
+    (lambda d: d["sides"].pop("B"), "needs two environments"),
+    (lambda d: d["measured"][2]["values"].pop("B"), "round 3 measured one environment only"),
+    (lambda d: d["measured"][1]["benchmark_versions"].update(B={"b": "v2"}),
      "benchmark versions differ"),
     (lambda d: d.update(format=99), "not a comparison session"),
 ])
@@ -189,3 +191,35 @@ def test_replicates_split_passes_from_workers():
                       ["a", "b"], 3)["c"]
     assert abs(figures["aa_ratio"] - math.exp(0.05)) < 1e-6 and figures["icc"] > 0.99
     assert figures["effective_replicates"] < 5  # 12 timings worth the 4 workers
+
+
+def test_every_committed_session_and_history_loads():
+    """The stores as committed: every pair session (rounds/) loads in the one session schema,
+    every history's rounds.json in the history reader, both keyed by the case's label."""
+    import glob
+
+    from benchmarks.cases import from_label
+    from tools import REPO_ROOT
+    from tools.history.steps import HistoryData
+    from tools.results.sessions import load_session
+
+    sessions = [p for p in glob.glob(os.path.join(REPO_ROOT, "rounds", "*", "*", "*.json"))]
+    assert len(sessions) >= 7
+    for path in sessions:
+        session = load_session(path)
+        assert session.data["format"] == FORMAT and session.rounds
+        for label in session.medians():  # older labels lack a later parameter's default
+            assert label.startswith(from_label(label).cls + ".")
+    histories = glob.glob(os.path.join(REPO_ROOT, "history", "results", "*", "*", "rounds.json"))
+    assert len(histories) >= 5
+    for path in histories:
+        machine_dir = os.path.dirname(path)
+        name = os.path.basename(os.path.dirname(machine_dir))
+        with open(path) as f:
+            stored = json.load(f)
+        if stored.get("format") != 2:  # the old protocol's (one asv step per release): refused
+            with pytest.raises(ToolError, match="old protocol"):
+                HistoryData(name, os.path.basename(machine_dir))
+            continue
+        data = HistoryData(name, os.path.basename(machine_dir))
+        assert data.rounds and all(from_label(label).label == label for label in data.labels)

@@ -4,7 +4,8 @@ A session file holds what both environments had installed (read inside each of t
 commit and benchmark versions measured, and for every round its order (A first or B first)
 and every case's samples and median in each environment. One file is one session: a
 comparison never mixes rounds of two sessions, and a file that fails these checks is refused
-in one line.
+in one line. The words are a history's (rounds.json): `sides` are the environments, `measured`
+the list of rounds (tools/run/interleave.py's schema, keyed by the case's label).
 
     rounds/<machine>/<library>-<A release>-vs-<B release>/<session id>.json
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from .atomic import write_json_atomic
 from .. import ToolError
 
-FORMAT = 1
+FORMAT = 2  # format 1 said `envs` for `sides` and `rounds` for `measured`
 SIDES = ("A", "B")
 
 
@@ -30,14 +31,17 @@ class Session:
         return self.data["library"]
 
     def release(self, side):
-        return self.data["envs"][side]["release"]
+        return self.data["sides"][side]["release"]
 
     def versions(self, side):
-        return self.data["envs"][side]["versions"]
+        return self.data["sides"][side]["versions"]
+
+    def python(self, side):
+        return self.data["sides"][side]["python"]
 
     @property
     def rounds(self):
-        return self.data["rounds"]
+        return self.data["measured"]
 
     def medians(self):
         """{case: {round number: {side: median seconds}}} over the complete rounds."""
@@ -66,6 +70,9 @@ def load_session(path):
         raise ToolError(f"cannot read {path}: {exc.strerror}") from exc
     except ValueError as exc:
         raise ToolError(f"{path} is not valid JSON (truncated?): {exc}") from exc
+    if isinstance(data, dict) and data.get("format") == 1:  # a session stored before format 2
+        data = dict(data, format=FORMAT, sides=data.pop("envs", {}),
+                    measured=data.pop("rounds", []))
     check_session(data, path)
     return Session(path, data)
 
@@ -75,16 +82,17 @@ def check_session(data, path="session"):
     both sides, benchmark versions that differ between the sides."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ToolError(f"{path}: not a comparison session of format {FORMAT}")
-    envs = data.get("envs", {})
-    if set(envs) != set(SIDES):
+    sides = data.get("sides", {})
+    if set(sides) != set(SIDES):
         raise ToolError(f"{path}: a session needs two environments (A and B), "
-                           f"it has {', '.join(sorted(envs)) or 'none'}")
-    complete = [r for r in data.get("rounds", []) if set(r.get("values", {})) == set(SIDES)]
+                        f"it has {', '.join(sorted(sides)) or 'none'}")
+    measured = data.get("measured", [])
+    complete = [r for r in measured if set(r.get("values", {})) == set(SIDES)]
     if not complete:
         raise ToolError(f"{path}: no round measured both environments")
-    if data["rounds"] != complete:
-        raise ToolError(f"{path}: round {data['rounds'][len(complete)]['round']} measured "
-                           "one environment only")
+    if measured != complete:
+        raise ToolError(f"{path}: round {measured[len(complete)]['round']} measured "
+                        "one environment only")
     versions = [r.get("benchmark_versions", {}) for r in complete]
     for rnd in complete:
         a, b = rnd["benchmark_versions"]["A"], rnd["benchmark_versions"]["B"]

@@ -27,7 +27,7 @@ CHECKED = ("numpy", "numba", "llvmlite", "torch", "python_version")
 
 
 def env_python(session, side):
-    python = os.path.join(REPO_ROOT, session.data["envs"][side]["python"])
+    python = os.path.join(REPO_ROOT, session.python(side))
     if not os.path.exists(python):
         raise ToolError(f"the environment of {session.release(side)} ({python}) is gone: "
                            f"measure the pair again with python -m tools pair")

@@ -133,10 +133,10 @@ def new_session(root, machine, library, releases, pythons, versions, selection, 
             "repeat": REPEAT,
             "method": "paired workers",
             "gate": GATE, "inject": inject or {},
-            "envs": {side: {"release": rel, "python": os.path.relpath(py, REPO_ROOT),
+            "sides": {side: {"release": rel, "python": os.path.relpath(py, REPO_ROOT),
                             "versions": versions[side]}
                      for side, rel, py in zip("AB", releases, pythons)},
-            "rounds": []}
+            "measured": []}
     return Session(path, data)
 
 
@@ -146,10 +146,10 @@ def run_rounds(session, pythons, rounds, cases, inject=None):
     data = session.data
     start = time.perf_counter()
     requests = [(label, request) for label, request, _ in cases]
-    for number in range(len(data["rounds"]) + 1, rounds + 1):
+    for number in range(len(data["measured"]) + 1, rounds + 1):
         rnd = measure_round(number, {side: pythons[side] for side in SIDES}, requests, inject)
         rnd.update(commit=data["commit"], session=data["session"])
-        data["rounds"].append(rnd)
+        data["measured"].append(rnd)
         session.save()
         print(f"== round {number}/{rounds}: {len(rnd['values']['A'])} cases paired in "
               f"{rnd['seconds']:.0f} s; {time.perf_counter() - start:.0f} s so far",
