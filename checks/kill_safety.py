@@ -5,7 +5,7 @@
     python -m tools check kill --at-writes            # each kill inside a file write
 
 In a fresh clone (this checkout's commit, its .venv linked) with a private HOME, so the real
-results and ~/.asv-machine.json are never touched: start `tools.run.main_job`, SIGKILL its
+results and ~/.asv-machine.json are never touched: start `tools.main_job`, SIGKILL its
 whole process group after a random delay, and check right away that
 - every JSON file it or asv writes (result files, machine files, benchmarks.json, the
   provenance record, ~/.asv-machine.json, the dashboard's data) still parses,
@@ -124,7 +124,7 @@ def wait_for_write(proc, repo, home, nth, timeout=120):
 
 def start(repo, env, phases):
     return subprocess.Popen([os.path.join(repo, ".venv", "bin", "python"), "-m",
-                             "tools.run.main_job", "--phases", phases], cwd=repo, env=env,
+                             "tools.main_job", "--phases", phases], cwd=repo, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 
@@ -187,7 +187,7 @@ def kill_check(kills, slow, phases, max_delay, seed, at_writes=False):
                   f"{len(broken(files))} broken, {len(safe - measured(repo))} values lost, "
                   f"{len(done_phases(repo))} phases done", flush=True)
         final = subprocess.run([os.path.join(repo, ".venv", "bin", "python"), "-m",
-                                "tools.run.main_job", "--phases", phases], cwd=repo, env=env,
+                                "tools.main_job", "--phases", phases], cwd=repo, env=env,
                                capture_output=True, text=True)
         stats["final_rc"] = final.returncode
         stats["final_skipped"] = [line for line in final.stdout.splitlines()

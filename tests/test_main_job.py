@@ -7,7 +7,7 @@ import pytest
 
 from tools import ToolError
 from tools.results import asv_launcher as asv_atomic
-from tools.run import main_job
+from tools import main_job
 from tools.__main__ import main as tools_main
 
 

@@ -2,10 +2,13 @@
 
     tools.results    reading stored asv results: rows, result files, releases
     tools.reports    analysis and reports: tables, seed claims, release comparisons
-    tools.run        running the suite: phases, smoke run, matrix environments, provenance
+    tools.run        running the suite: environments, interleaved rounds, workers, provenance
     tools.history    release histories: the release ledger, interleaved runs, step verdicts
     tools.dashboard  publishing the offline dashboard, the histories' pages beside it
     tools.ci         many machines: the workflow's plan, each machine's job, the merge
+
+Above every layer, tools/main_job.py (the main job: phases, provenance, findings, dashboard)
+calls into all of them.
 
 `python -m tools` lists every command with a line each.
 """

@@ -11,7 +11,7 @@ from tools import run_main
 
 # verb -> module, or {topic: module} with the first topic the default.
 VERBS = {
-    "run": ("tools.run.main_job", "the main job: every phase here, provenance, findings, dashboard"),
+    "run": ("tools.main_job", "the main job: every phase here, provenance, findings, dashboard"),
     "smoke": ("tools.run.smoke", "a quick run of the suite through real asv, into a scratch folder"),
     "pair": ("tools.run.measure_pair", "measure two releases of numba or torch, paired rounds "
                                        "(--kernel NAME: one kernel file's cases)"),

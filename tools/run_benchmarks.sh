@@ -8,7 +8,7 @@
 # Results are merged into results/<machine>/ (set ASV_MACHINE to name the machine; default:
 # this host's name); benchmarks not re-run keep their stored results. An interrupted run
 # resumes where it stopped. Both paths are one command: python -m tools run [--matrix]
-# (tools/run/main_job.py: resumable, guarded, provenance recorded at run time).
+# (tools/main_job.py: resumable, guarded, provenance recorded at run time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for arg in "$@"; do

@@ -40,15 +40,16 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT, ToolError, add_bench, command_parser, machine_name, regex, run_main, say
-from ..results.asv_launcher import run_asv
-from ..results.config import load_config, record_of
-from ..results.rows import read_json
-from ..results.atomic import write_json_atomic
-from ..reports import findings, headline
-from . import likwid_anchor, matrix_envs, provenance
-from .asv_config import head_commit
-from .phases import Phase, phases
+from . import REPO_ROOT, ToolError, add_bench, command_parser, machine_name, regex, run_main, say
+from .results.asv_launcher import run_asv
+from .results.config import load_config, record_of
+from .results.rows import read_json
+from .results.atomic import write_json_atomic
+from .reports import findings, headline
+from .dashboard import publish
+from .run import likwid_anchor, matrix_envs, provenance
+from .run.asv_config import head_commit
+from .run.phases import Phase, phases
 
 LINK = os.path.join(os.path.expanduser("~"), ".cache", "array-op-benchmarks", "venv")
 MACHINE_FILE = os.path.join(os.path.expanduser("~"), ".asv-machine.json")
@@ -271,9 +272,7 @@ def finish(args, results_dir, machine, failed, started, with_findings=True):
         run_main(headline.main, "headline",
                  ["--results", results_dir, "--machine", machine, "--write"])
     say("publish: writing html/ (self-contained, works offline, findings linked)")
-    # a process of its own: publishing is a layer above this one (tools/__init__.py)
-    published = subprocess.run([sys.executable, "-m", "tools.dashboard.publish"],
-                               cwd=REPO_ROOT).returncode
+    published = run_main(publish.main, "publish", [])
     say(f"done in {time.perf_counter() - started:.0f} s")
     if failed:
         print(f"main_job: phases with failures: {', '.join(failed)} (see asv's output above;"
@@ -342,4 +341,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_main(main, "python -m tools.run.main_job"))
+    sys.exit(run_main(main, "python -m tools.main_job"))
