@@ -53,7 +53,6 @@ CASES = [
     ("missing config", "smoke", [], "asv.conf.json"),
     ("missing config", "check timeit", [], "asv.conf.json"),
     ("missing config", "envs", [], "asv.conf.json"),
-    ("missing config", "pair", ["numba", "0.67.0", "0.68.1"], "asv.conf.json"),
     ("missing config", "provenance", ["--stamp", "results"], "asv.conf.json"),
     ("missing config", "publish", [], "asv.conf.json"),
     ("malformed config", "smoke", [], "asv.conf.json"),
