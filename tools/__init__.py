@@ -60,17 +60,15 @@ def command_parser(doc):
                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def at_least(minimum):
-    """An argparse type: an integer of at least `minimum`."""
+def at_least(minimum, why=""):
+    """An argparse type: an integer of at least `minimum` (`why`: the reason, said with it)."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
         if value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"must be at least {minimum}" + (" (a t-interval needs them)" if minimum == 3
-                                                 else ""))
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}{why}")
         return value
     return parse
 
@@ -96,7 +94,8 @@ def add_machine(parser):
 
 
 def add_rounds(parser, default, minimum=3, more=""):
-    parser.add_argument("--rounds", type=at_least(minimum), default=default,
+    why = " (a t-interval needs them)" if minimum == 3 else ""
+    parser.add_argument("--rounds", type=at_least(minimum, why), default=default,
                         help=f"rounds (default {default}, at least {minimum}){more}")
 
 

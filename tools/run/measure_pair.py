@@ -6,7 +6,8 @@
     python -m tools pair numba 0.66.0 0.67.0 --kernel dot  # one kernel file's cases
 
 Both environments are built from the same pins except the library under test (kept uv
-environments under .asv/pair-envs/, reused when their pins match: tools/run/environments.py); what each really has installed is read inside it, and a
+environments under .asv/pair-envs/, reused when their pins match:
+tools/run/environments.py); what each really has installed is read inside it, and a
 pair that differs in anything else (numpy, asv_runner, a CPU vs a CUDA build of torch,
 llvmlite unless numba is compared) is refused.
 
@@ -33,7 +34,7 @@ from benchmarks.kernels import kernel_names
 from .. import (REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, command_parser,
                run_main, say)
 from ..reports.verdicts import GATE
-from ..results.pins import pins
+from ..results.pins import pair_pins
 from ..results.releases import COMPARED_LIBRARIES
 from ..results.sessions import FORMAT, SIDES, Session, session_dir
 from .asv_config import head_commit
@@ -93,10 +94,8 @@ def subset(families, bench=None, kernel=None):
 def pair_requirements(library, release):
     """Everything but the library under test stays at requirements.txt's versions (numba's
     llvmlite follows the numba release)."""
-    p = pins()
-    return [f"{name}=={version}" for name, version in
-            {"numpy": p["numpy"], "numba": p["numba"], "torch": p["torch"],
-             "asv_runner": p["asv_runner"], library: release}.items()]
+    held = {name.removeprefix("pip+"): version for name, version in pair_pins().items()}
+    return [f"{name}=={version}" for name, version in {**held, library: release}.items()]
 
 
 def check_pair(library, versions):
