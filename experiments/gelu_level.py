@@ -20,6 +20,7 @@ paired with the plain arm's of the same round (log ratio, t-interval: the releas
 statistics). Writes report/gelu-level/MACHINE-RELEASE-MODE.json (MACHINE: $ASV_MACHINE or the
 host's name) and prints the table.
 """
+import json
 import math
 import os
 import statistics
@@ -27,7 +28,8 @@ import subprocess
 import sys
 import tempfile
 
-from tools import REPO_ROOT, ToolError, add_rounds, command_parser, machine_name, run_main
+from tools import (REPO_ROOT, ToolError, add_rounds, at_least, command_parser, machine_name,
+                   run_main)
 from tools.run.environments import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import result_of_logs
@@ -39,6 +41,9 @@ ARMS = {"plain": {}, "fresh cache": {"TORCHINDUCTOR_CACHE_DIR": None},
         "one thread": {"OMP_NUM_THREADS": "1"}, "busy neighbour": {},
         "fixed malloc": {k: v for k, v in WORKER_ENV.items() if k.startswith("MALLOC")}}
 BUSY = "while True: pass"
+STATE_PROBE = os.path.join(REPO_ROOT, "experiments", "gelu_state_probe.py")
+WITNESS, BASE = "compiled exp", "compiled polynomial"
+SLOW_FACTOR = 1.5
 
 
 def run_arm(python, arm, request):
@@ -61,6 +66,73 @@ def run_arm(python, arm, request):
     return answer["median"], answer["faults_per_call"]
 
 
+def one_second_bins(rows):
+    """[second, median of each series...] per whole second of a probe's rows."""
+    by_second = {}
+    for row in rows:
+        by_second.setdefault(int(row[0]), []).append(row[1:])
+    return [[second] + [statistics.median(col) for col in zip(*values)]
+            for second, values in sorted(by_second.items())]
+
+
+def split_states(processes, series):
+    """{"fast_level", "slow_bins", "bins", "per series": {name: (fast, slow median)},
+    "processes": [(starts slow, changes of state)]} from {round: bins}. A bin is slow where
+    witness / base reads over SLOW_FACTOR x its 10th percentile over all bins."""
+    w, b0 = series.index(WITNESS) + 1, series.index(BASE) + 1
+    ratio = {r: [b[w] / b[b0] for b in bins] for r, bins in processes.items()}
+    level = statistics.quantiles([v for vs in ratio.values() for v in vs], n=10)[0]
+    slow = {r: [v > SLOW_FACTOR * level for v in vs] for r, vs in ratio.items()}
+    per = {}
+    for i, name in enumerate(series, 1):
+        cells = [(b[i], s) for r, bins in processes.items() for b, s in zip(bins, slow[r])]
+        fast_v = [v for v, s in cells if not s]
+        slow_v = [v for v, s in cells if s]
+        per[name] = (statistics.median(fast_v) if fast_v else math.nan,
+                     statistics.median(slow_v) if slow_v else math.nan)
+    return {"fast_level": level, "bins": sum(len(v) for v in slow.values()),
+            "slow_bins": sum(sum(v) for v in slow.values()), "per_series": per,
+            "processes": [(v[0], sum(a != b for a, b in zip(v, v[1:])))
+                          for v in slow.values() if v]}
+
+
+def run_state(args, python):
+    processes, series, errors = {}, None, []
+    for number in range(1, args.rounds + 1):
+        with tempfile.TemporaryDirectory() as cwd:
+            proc = subprocess.run(
+                [python, STATE_PROBE, json.dumps({"seconds": args.state, "size": args.size})],
+                cwd=cwd, text=True, capture_output=True, env={**os.environ, **WORKER_ENV})
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"the state probe failed in {python}: {tail}")
+        answer = json.loads(lines[-1])
+        series = answer["series"]
+        errors.append(answer["gelu_max_relative_error"])
+        processes[number] = one_second_bins(answer["rows"])
+        print(f"round {number}/{args.rounds}: {len(processes[number])} s", flush=True)
+    found = split_states(processes, series)
+    rows = [[name, f"{fast:.1f}", f"{slow:.1f}", f"{slow / fast:.2f}x"]
+            for name, (fast, slow) in found["per_series"].items()]
+    print(render(["series", "fast bins: median µs", "slow bins: median µs", "slow / fast"],
+                 rows, True))
+    starts = sum(s for s, _ in found["processes"])
+    changes = sum(c for _, c in found["processes"])
+    print(f"slow bins: {found['slow_bins']} of {found['bins']} (witness over "
+          f"{SLOW_FACTOR} x {found['fast_level']:.2f} {BASE}); processes starting slow: "
+          f"{starts} of {len(found['processes'])}; changes of state inside them: {changes}; "
+          f"compiled GELU's largest relative error vs float64: {max(errors):.1e}")
+    path = os.path.join(REPO_ROOT, "report", "gelu-level",
+                        f"{machine_name()}-{args.release}-state.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_json_atomic(path, {"release": args.release, "size": args.size,
+                             "seconds": args.state, "series": series, "witness": WITNESS,
+                             "slow_factor": SLOW_FACTOR, **found, "bins_by_round": processes})
+    print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
+    return 0
+
+
 def main(argv=None):
     parser = command_parser(__doc__)
     parser.add_argument("--release", default="2.13.0", help="torch release (default 2.13.0)")
@@ -69,7 +141,11 @@ def main(argv=None):
     add_rounds(parser, 4)
     parser.add_argument("--arms", default=",".join(ARMS),
                         help="comma-separated, 'plain' always included (default: all)")
+    parser.add_argument("--state", type=at_least(10, " seconds: one probe process runs that long"),
+                        metavar="SECONDS", help="time the state probe instead of the arms")
     args = parser.parse_args(argv)
+    if args.state:
+        return run_state(args, kept_python("torch", f"torch-{args.release}"))
     arms = ["plain"] + [a for a in args.arms.split(",") if a and a != "plain"]
     unknown = [a for a in arms if a not in ARMS]
     if unknown:

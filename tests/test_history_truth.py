@@ -123,3 +123,39 @@ def test_agreement_needs_the_same_direction_and_overlapping_intervals():
     assert not agreement(harness, CaseResult("c", 3, ratio=0.9, low=0.8, high=1.35))
     assert not agreement(harness, CaseResult("c", 3, ratio=1.4))  # no interval: no verdict
     assert math.isnan(CaseResult("c", 0).ratio)
+
+
+def test_the_state_split_finds_the_bins_where_only_the_witness_and_gelu_slow_down():
+    from experiments.gelu_level import SLOW_FACTOR, one_second_bins, split_states
+
+    series = ["compiled GELU", "compiled exp", "compiled polynomial", "eager exp"]
+    # one process fast for 4 s then slow for 2 s (GELU and the witness 3x), one slow throughout
+    fast, slow = [400.0, 130.0, 260.0, 45.0], [1200.0, 390.0, 260.0, 45.0]
+    rows = [[t + 0.5 * k] + (fast if t < 4 else slow) for t in range(6) for k in range(2)]
+    bins = {1: one_second_bins(rows), 2: [[t] + slow for t in range(4)]}
+    assert [b[0] for b in bins[1]] == list(range(6)) and bins[1][0][1:] == fast
+    found = split_states(bins, series)
+    assert found["bins"] == 10 and found["slow_bins"] == 6
+    assert found["processes"] == [(False, 1), (True, 0)]
+    assert found["per_series"]["compiled GELU"] == (400.0, 1200.0)
+    assert found["per_series"]["eager exp"] == (45.0, 45.0)
+    assert math.isclose(found["fast_level"], 0.5) and SLOW_FACTOR * 0.5 < 390 / 260
+
+
+def test_the_state_probe_times_every_series_in_a_bare_process_and_checks_gelu():
+    """The probe run as a user's script (in this interpreter: numpy and CPU torch), short."""
+    pytest.importorskip("torch")
+    from experiments.gelu_level import STATE_PROBE
+
+    proc = subprocess.run([sys.executable, STATE_PROBE, json.dumps({"seconds": 1,
+                                                                    "size": 10000})],
+                          capture_output=True, text=True, timeout=600,
+                          cwd=os.path.dirname(STATE_PROBE))
+    if proc.returncode != 0 and ("InductorError" in proc.stderr or "CppCompileError" in proc.stderr):
+        pytest.skip("torch.compile cannot compile here")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert answer["gelu_max_relative_error"] < 1e-3  # against the float64 formula
+    assert answer["series"][:2] == ["compiled GELU", "compiled exp"]
+    assert answer["rows"] and all(len(r) == 1 + len(answer["series"]) for r in answer["rows"])
+    assert all(0 < v < 1e6 for r in answer["rows"] for v in r[1:])

@@ -24,6 +24,7 @@ from .. import REPO_ROOT, ToolError
 from ..history.releases import load_histories
 from ..history.pictures import confirmed_plots, step_map
 from ..history.steps import HistoryData, confirmed_steps, probe_text
+from ..reports.verdicts import detectable_text
 from ..results.atomic import write_atomic
 from .offline import NAV_ANCHOR
 
@@ -281,7 +282,7 @@ def changes_page(main_html_dir):
                     f" (spans {', '.join(s['spans'])})" if s.get("spans") else "")),
                 e(s["verdict"]), e(interval(s)),
                 f"{s['q']:.2g}", e(s["test"]),
-                f"+{(s['detectable'] - 1) * 100:.0f} %", e(probe_text(s.get("probe"))),
+                detectable_text(s["detectable"]), e(probe_text(s.get("probe"))),
                 e(s.get("instructions") or "not counted"))) + "</tr>")
         probed = [s for s in steps if s.get("probe")]
         body.append(f"<p>The bare probe (both releases timed again in fresh processes that "

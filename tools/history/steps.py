@@ -37,8 +37,8 @@ from benchmarks.cases import from_label
 
 from .. import REPO_ROOT, ToolError, add_machine, command_parser, run_main
 from ..reports.tables import render
-from ..reports.verdicts import (GATE, drift, judge_families, power_at, result_of_logs,
-                                verdict_among)
+from ..reports.verdicts import (GATE, detectable_text, drift, judge_families, power_at,
+                                result_of_logs, verdict_among)
 from ..results.atomic import write_text_atomic
 from ..run.interleave import fold_passes
 from .counts import counts_text, load_counts
@@ -498,7 +498,7 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
                           ("controls", [c for c in confirmed if c["control"]])):
         rows = [[short(c["label"]), _step_name(c),
                  c["verdict"], _interval(c), f"{c['q']:.2g}", c["test"],
-                 f"+{(c['detectable'] - 1) * 100:.0f} %", probe_text(c["probe"]),
+                 detectable_text(c["detectable"]), probe_text(c["probe"]),
                  c["instructions"] or "not counted"]
                 for c in chosen]
         out += [f"### {title}: {len(chosen)}", ""]
@@ -555,7 +555,8 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
                 mark = ("▲" if r.ratio > 1 else "▼") if how else "·"
                 ci = f" [{r.low:.2f}, {r.high:.2f}]" if not math.isnan(r.low) else ""
                 since = f" since {version(r.since)}" if r.since else ""
-                text += f" {mark}{r.ratio:.2f}{ci} ±{(r.detectable - 1) * 100:.0f}%{since}"
+                mdc = detectable_text(r.detectable, "±", "%")
+                text += f" {mark}{r.ratio:.2f}{ci} {mdc}{since}"
             cells.append(text)
         rows.append([short(label) + (" (control)" if data.controls[label] else ""), *cells])
     out += md_table(["case", *[version(t) for t in data.tags]], rows) + [""]

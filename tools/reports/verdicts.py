@@ -84,6 +84,20 @@ def detectable_ratio(sd, rounds, family=1, fdr=FDR, power=POWER, gate=GATE, df=N
     return max(gate, math.exp(delta * sd / math.sqrt(rounds)))
 
 
+DETECTABLE_CAP = 10.0  # beyond this a detectable change is "not detectable", not a number
+
+
+def detectable_text(ratio, sign="+", unit=" %"):
+    """A minimum detectable change as a percentage. Past DETECTABLE_CAP (a pair tested on
+    its own 2 degrees of freedom at a whole history's threshold reads 10^40 %) it says so
+    instead of printing forty digits."""
+    if ratio is None or math.isnan(ratio):
+        return "n/a"
+    if ratio > DETECTABLE_CAP:
+        return f">{sign}{(DETECTABLE_CAP - 1) * 100:.0f}{unit}"
+    return f"{sign}{(ratio - 1) * 100:.0f}{unit}"
+
+
 def case_result(case, by_round, control=False, confidence=CONFIDENCE):
     d = paired_log_ratios(by_round)
     return result_of_logs(case, d, control, confidence)
