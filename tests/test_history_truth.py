@@ -16,7 +16,7 @@ from test_history import LABELS, _synthetic, tags_of
 from tools import ToolError
 from tools.run.environments import build_env, env_python, installed_packages, seed_pins
 from tools.history.probe import agreement, bare_request, judge_steps, measure
-from tools.history.steps import HistoryData, build_report, confirmed_steps
+from tools.history.steps import HistoryData, build_report, confirmed_steps, short
 from tools.reports.verdicts import CaseResult
 from tools.run import preflight
 from tools.run.interleave import case_requests
@@ -159,3 +159,45 @@ def test_the_state_probe_times_every_series_in_a_bare_process_and_checks_gelu():
     assert answer["series"][:2] == ["compiled GELU", "compiled exp"]
     assert answer["rows"] and all(len(r) == 1 + len(answer["series"]) for r in answer["rows"])
     assert all(0 < v < 1e6 for r in answer["rows"] for v in r[1:])
+
+
+def test_the_state_section_says_which_points_were_slow_and_judges_the_fast_rounds(tmp_path):
+    from tools.run.state_witness import fast_level, is_slow
+
+    assert fast_level([0.5] * 9 + [2.0]) == 0.5 and is_slow(0.8, 0.5) and not is_slow(0.7, 0.5)
+    data, tags = _synthetic(tmp_path, {(LABELS[1], tags_of(2)): 1.4})
+    path = os.path.join(data.results_dir, "box", "rounds.json")
+    with open(path) as f:
+        progress = json.load(f)
+    for rnd in progress["measured"]:  # the step's release read slow in rounds 1-3
+        for side, values in rnd["values"].items():
+            slow = side == tags_of(2) and rnd["round"] <= 3
+            values[LABELS[1]]["witness"] = [1.0 if slow else 0.5]
+    with open(path, "w") as f:
+        json.dump(progress, f)
+    text = build_report("numba", "box", str(tmp_path))
+    section = text.split("## Machine state of the compiled cases")[1].split("## Every step")[0]
+    assert "3 of 48 readings slow" in section and "fast level (0.50" in section
+    row = next(line for line in section.splitlines() if line.startswith(f"| {short(LABELS[1])}"))
+    assert row.split("|")[2:6] == [" 0/8 ", " 0/8 ", " 3/8 ", " 0/8 "]
+    line = next(line for line in section.splitlines() if line.startswith("- "))
+    assert "before slow in 0/8, after in 3/8; in the 5 rounds both read fast: " in line
+    assert 1.35 < float(line.rsplit(": ", 1)[1].rstrip("x")) < 1.45
+
+
+def test_a_worker_and_the_bare_probe_read_the_state_after_a_compiled_case():
+    pytest.importorskip("torch")
+    from tools.run.interleave import measure_round, time_bare
+
+    cases = [from_label("Gelu.time_gelu(1000, compiled, cpu, default)"),
+             from_label("Gelu.time_gelu(1000, eager, cpu, default)")]
+    rnd = measure_round(1, {"A": sys.executable}, case_requests(cases))
+    if rnd.get("skipped"):
+        pytest.skip(f"torch.compile cannot compile here: {rnd['skipped']}")
+    compiled, eager = (rnd["values"]["A"][c.label] for c in cases)
+    assert len(compiled["witness"]) == 1 and 0.01 < compiled["witness"][0] < 100
+    assert "witness" not in eager
+    request = bare_request(cases[0])
+    assert request["witness"] is True
+    answer = time_bare(sys.executable, request)
+    assert 0.01 < answer["witness"] < 100 and answer["suite_modules"] == []

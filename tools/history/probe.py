@@ -44,20 +44,26 @@ def bare_request(case):
         return {"family": "AxisSum", "shape": v["shape"], "axis": v["axis"],
                 "library": v["library"]}
     if case.cls == "Gelu" and v["mode"] in ("eager", "compiled") and v["malloc"] == "default":
-        return {"family": "Gelu", "size": int(v["size"]), "mode": v["mode"]}
+        return {"family": "Gelu", "size": int(v["size"]), "mode": v["mode"],
+                "witness": v["mode"] == "compiled"}
     return None
 
 
-def measure(needs, pythons, rounds, say=print):
+def measure(needs, pythons, rounds, say=print, witness=None):
     """{label: {side: {round: median}}}: `needs` {label: [side, ...]} timed in fresh bare
-    processes, rotated per case and round."""
+    processes, rotated per case and round. `witness` ({} to fill) gets the same shape of the
+    machine state read after each compiled case (tools/run/state_witness.py)."""
     values = {label: {side: {} for side in sides} for label, sides in needs.items()}
     for number in range(1, rounds + 1):
         t0 = time.monotonic()
         for i, (label, sides) in enumerate(needs.items()):
             request = bare_request(from_label(label))
             for side in round_order(sides, i, number):
-                values[label][side][str(number)] = time_bare(pythons[side], request)["median"]
+                answer = time_bare(pythons[side], request)
+                values[label][side][str(number)] = answer["median"]
+                if witness is not None and "witness" in answer:
+                    witness.setdefault(label, {}).setdefault(side, {})[str(number)] = \
+                        answer["witness"]
         say(f"probe round {number}/{rounds}: {len(needs)} cases in "
             f"{time.monotonic() - t0:.0f} s")
     return values
@@ -103,12 +109,13 @@ def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=pr
         needs[label].sort(key=data.tags.index)
     say(f"probe: {len(steps)} confirmed steps, {len(needs)} cases with a bare form, "
         f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
-    values = measure(needs, pythons, rounds, say)
+    witness = {}
+    values = measure(needs, pythons, rounds, say, witness)
     judged = judge_steps(steps, values)
     if "probe" in data.progress:  # an earlier probe (of other confirmed steps) is kept
         data.progress.setdefault("earlier_probes", []).append(data.progress["probe"])
     data.progress["probe"] = {"rounds": rounds, "allocator": WORKER_ENV,
-                              "values": values, "steps": judged,
+                              "values": values, "steps": judged, "witness": witness,
                               "rounds_measured": len(data.rounds)}
     write_json_atomic(os.path.join(data.results_dir, machine, ROUNDS_FILE), data.progress)
     return judged

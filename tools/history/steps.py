@@ -41,6 +41,7 @@ from ..reports.verdicts import (GATE, detectable_text, drift, judge_families, po
                                 result_of_logs, verdict_among)
 from ..results.atomic import write_text_atomic
 from ..run.interleave import fold_passes
+from ..run.state_witness import SLOW_FACTOR, fast_level, is_slow
 from .counts import counts_text, load_counts
 from ..run.environments import CANARY_SUFFIX
 from .model import pooled_spread, test_spread
@@ -129,6 +130,18 @@ class HistoryData:
                 for label, entry in values.items():
                     self.medians.setdefault(side, {}).setdefault(label, {})[rnd["round"]] = \
                         first_passes(entry, passes)
+
+    def witness(self):
+        """{label: {side: {round: [readings]}}} of the machine state read after each timing
+        of a witnessed case (tools/run/state_witness.py); {} for rounds from before it."""
+        out = {}
+        for rnd in self.rounds:
+            for side, values in rnd["values"].items():
+                for label, entry in values.items():
+                    if entry.get("witness"):
+                        out.setdefault(label, {}).setdefault(side, {})[rnd["round"]] = \
+                            entry["witness"]
+        return out
 
     def probe_of(self, label, before, after):
         """The bare probe of one step ({"ratio", "low", "high", "agrees"}), or None."""
@@ -521,6 +534,7 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
             + (f"; {len(probed) - len(agreed)} are harness only." if probed else ".")
             + (f" {len(confirmed) - len(probed)} have no bare form or were not probed yet."
                if len(confirmed) > len(probed) else ""), ""]
+    out += state_lines(data, confirmed)
     out += ["## Every step", ""]
     rows = []
     for step in steps:
@@ -565,6 +579,54 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
                        "install", "shared on disk"], _installed_rows(data)),
             "", "## Cost of this run", "", *_cost_lines(data), ""]
     return "\n".join(out)
+
+
+def state_lines(data, confirmed):
+    """The machine state of each witnessed case's points (compiled GELU on CPU), and for each
+    confirmed step of such a case the rounds where both sides were read fast. A point is one
+    round's value of one release; with passes, it is slow when any of its passes was."""
+    witness = data.witness()
+    if not witness:
+        return []
+    readings = [r for by_side in witness.values() for by_round in by_side.values()
+                for rs in by_round.values() for r in rs]
+    fast = fast_level(readings)
+    slow = {label: {side: {n: any(is_slow(r, fast) for r in rs) for n, rs in by_round.items()}
+                    for side, by_round in by_side.items()}
+            for label, by_side in witness.items()}
+    out = ["## Machine state of the compiled cases", "",
+           "On AVX-512 machines compiled GELU has two levels, chosen by a machine-wide state "
+           "that comes and goes within seconds and slows libtorch's Sleef exp calls "
+           "(report/mechanisms.md, section 7). Every worker read it right after each timing "
+           "of these cases: compiled exp over compiled polynomial (tools/run/state_witness.py),"
+           f" slow where over {SLOW_FACTOR}x the fast level ({fast:.2f}; "
+           f"{sum(is_slow(r, fast) for r in readings)} of {len(readings)} readings slow). Cells: points (rounds) "
+           "read slow, of those read.", ""]
+    rows = [[short(label)] + [f"{sum(by[t].values())}/{len(by[t])}" if t in by else "-"
+                              for t in data.tags]
+            for label, by in sorted(slow.items(), key=lambda kv: data.labels.index(kv[0]))]
+    out += md_table(["case", *[version(t) for t in data.tags]], rows) + [""]
+    lines = []
+    for c in confirmed:
+        by = slow.get(c["label"])
+        if not by or c["before"] not in by or c["after"] not in by:
+            continue
+        a, b = by[c["before"]], by[c["after"]]
+        both = sorted(n for n in a if n in b and not a[n] and not b[n])
+        d = data.pair_logs(c["before"], c["after"], c["label"], set(both))
+        ratio = f"{math.exp(statistics.mean(d)):.2f}x" if d else "none"
+        bare = data.progress.get("probe", {}).get("witness", {}).get(c["label"], {})
+        pa, pb = ([is_slow(r, fast) for r in bare.get(t, {}).values()]
+                  for t in (c["before"], c["after"]))
+        probe = (f"; bare probe slow in {sum(pa)}/{len(pa)} and {sum(pb)}/{len(pb)}"
+                 if pa and pb else "")
+        lines.append(f"- {short(c['label'])}, {_step_name(c)}: {c['ratio']:.2f}x over all "
+                     f"rounds; before slow in {sum(a.values())}/{len(a)}, after in "
+                     f"{sum(b.values())}/{len(b)}; in the {len(both)} rounds both read fast: "
+                     f"{ratio}{probe}")
+    if lines:
+        out += ["Confirmed steps of these cases, by state:", "", *lines, ""]
+    return out
 
 
 def probe_text(probe):

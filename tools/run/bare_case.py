@@ -7,7 +7,9 @@ the library the case uses. The seed's code is written out here as the notebook w
 data drawn with numpy, the callable warmed up (numba and torch.compile compile there), and then
 batches of calls are timed with time.perf_counter, each batch at least 10 ms, as timeit does.
 Nothing is timed before the case. Prints one JSON line: the per-call time of each batch, their
-median, the calls per batch, and the versions imported.
+median, the calls per batch, the versions imported and, where the request asks for it
+("witness": true), the machine state read right after the case (tools/run/state_witness.py,
+loaded from beside this file: it imports only torch).
 """
 import json
 import resource
@@ -113,6 +115,11 @@ def main():
     run = prepare(case)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     samples, number = time_batches(run)
+    witness = None
+    if case.get("witness"):  # after the case: nothing is timed before it
+        from state_witness import Witness  # beside this file; imports only torch
+
+        witness = Witness().read()
     calls = number * (len(samples) + 1)  # at least: the batches and the sizing batch
     faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / calls
     versions = {name: sys.modules[name].__version__ for name in ("numpy", "numba", "torch")
@@ -120,7 +127,8 @@ def main():
     suite = sorted(m for m in sys.modules if m.split(".")[0] in ("benchmarks", "tools"))
     print(json.dumps({"samples": samples, "median": statistics.median(samples),
                       "number": number, "faults_per_call": round(faults, 1),
-                      "versions": versions, "suite_modules": suite}))
+                      "versions": versions, "suite_modules": suite,
+                      **({"witness": witness} if witness is not None else {})}))
 
 
 if __name__ == "__main__":

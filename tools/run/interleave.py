@@ -43,9 +43,16 @@ def case_requests(cases, samples=REPEAT):
     """[(label, worker request)] of suite cases (benchmarks.cases.Case): what every rounds
     protocol (pairs, histories, narrowing, the experiments) sends a worker."""
     return [(case.label, {"module": case.module, "class": case.cls, "params": list(case.params),
-                          "samples": samples,
+                          "samples": samples, "witness": witnessed(case),
                           "names": {k: str(v) for k, v in case.values.items()}})
             for case in cases]
+
+
+def witnessed(case):
+    """Compiled GELU: the case whose level a machine state chooses (tools/run/state_witness.py),
+    so its worker reads the state right after timing it."""
+    v = case.values
+    return case.cls == "Gelu" and v.get("mode") == "compiled" and v.get("device") == "cpu"
 
 
 def round_logs(rounds, a, b, label):
@@ -131,6 +138,8 @@ def add_pass(values, label, entry):
     first["samples"] = first["samples"] + entry["samples"]
     first["steal"] = first.get("steal", 0) + entry.get("steal", 0)
     first["seconds"] = round(first.get("seconds", 0) + entry["seconds"], 3)
+    if "witness" in entry:
+        first["witness"] = first.get("witness", []) + entry["witness"]
 
 
 def measure_round(number, pythons, cases, inject=None, progress=None, envs=None):
@@ -161,6 +170,8 @@ def measure_round(number, pythons, cases, inject=None, progress=None, envs=None)
                              "first": position == 0, "params": request["names"],
                              "steal": answer.get("steal", 0),
                              "seconds": round(time.perf_counter() - t_case, 3)}
+                    if "witness" in answer:  # the machine state right after (a list: passes)
+                        entry["witness"] = [answer["witness"]]
                     add_pass(rnd["values"][side], label, entry)
                 else:  # never a bare n/a: why this release has no value here
                     reason = answer.get("skipped") or answer.get("error", "no answer")

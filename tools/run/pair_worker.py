@@ -20,6 +20,7 @@ import sys
 
 from benchmarks import base, common
 from benchmarks.timing import measure_batches  # the suite's one timer
+from tools.run.state_witness import Witness
 
 BATCH_SECONDS = 0.01
 WARMUP_SECONDS = 0.1  # asv_runner's warm-up on CPython
@@ -27,6 +28,7 @@ WARMUP_SECONDS = 0.1  # asv_runner's warm-up on CPython
 # MIN_BATCHES (a python loop over 10M elements takes ~1 s a call).
 MIN_BATCHES = 3
 MAX_SECONDS = 1.0
+WITNESS = Witness()  # read after a case whose request asks for it (compiled GELU)
 
 
 def code_version():
@@ -103,6 +105,8 @@ def answer(request):
         samples, number = time_case(bench.run, request["samples"])
         out = {"samples": samples, "number": number, "median": statistics.median(samples),
                "steal": steal_ticks() - before}
+        if request.get("witness"):
+            out["witness"] = WITNESS.read()
     del bench
     release_data()
     return out
