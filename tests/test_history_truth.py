@@ -161,28 +161,51 @@ def test_the_state_probe_times_every_series_in_a_bare_process_and_checks_gelu():
     assert all(0 < v < 1e6 for r in answer["rows"] for v in r[1:])
 
 
-def test_the_state_section_says_which_points_were_slow_and_judges_the_fast_rounds(tmp_path):
+def test_passes_read_in_the_slow_state_are_set_aside_and_the_report_says_so(tmp_path):
     from tools.run.state_witness import fast_level, is_slow
 
     assert fast_level([0.5] * 9 + [2.0]) == 0.5 and is_slow(0.8, 0.5) and not is_slow(0.7, 0.5)
-    data, tags = _synthetic(tmp_path, {(LABELS[1], tags_of(2)): 1.4})
+    data, tags = _synthetic(tmp_path, {})
     path = os.path.join(data.results_dir, "box", "rounds.json")
     with open(path) as f:
         progress = json.load(f)
-    for rnd in progress["measured"]:  # the step's release read slow in rounds 1-3
+    # LABELS[1] timed in 2 passes; release 2 read slow (and 3x slower) in its second pass in
+    # rounds 1-3 and in both passes in round 4: a state, not the release
+    for rnd in progress["measured"]:
         for side, values in rnd["values"].items():
-            slow = side == tags_of(2) and rnd["round"] <= 3
-            values[LABELS[1]]["witness"] = [1.0 if slow else 0.5]
+            entry = values[LABELS[1]]
+            slow = [False, side == tags_of(2) and rnd["round"] <= 4]
+            slow[0] = side == tags_of(2) and rnd["round"] == 4
+            entry["passes"] = [entry["median"] * (3 if s else 1) for s in slow]
+            entry["witness"] = [4.0 if s else 0.5 for s in slow]
+            entry["median"] = math.sqrt(entry["passes"][0] * entry["passes"][1])
     with open(path, "w") as f:
         json.dump(progress, f)
+    data = HistoryData("numba", "box", str(tmp_path))
+    assert data.fast == 0.5 and 4 not in data.medians[tags_of(2)][LABELS[1]]
+    assert all(0.98e-3 < v < 1.02e-3 for v in data.medians[tags_of(2)][LABELS[1]].values())
+    assert not [c for c in confirmed_steps(data) if c["label"] == LABELS[1]]
+    kept = HistoryData("numba", "box", str(tmp_path), passes=1)  # the first pass only
+    assert 4 not in kept.medians[tags_of(2)][LABELS[1]]
+    assert len(kept.medians[tags_of(1)][LABELS[1]]) == 8
     text = build_report("numba", "box", str(tmp_path))
-    section = text.split("## Machine state of the compiled cases")[1].split("## Every step")[0]
-    assert "3 of 48 readings slow" in section and "fast level (0.50" in section
+    section = text.split("## The state of the compiled cases")[1].split("## Every step")[0]
+    assert "5 of 96 passes read slow and are set aside" in section
+    assert "(1 points had none and are missing)" in section
     row = next(line for line in section.splitlines() if line.startswith(f"| {short(LABELS[1])}"))
-    assert row.split("|")[2:6] == [" 0/8 ", " 0/8 ", " 3/8 ", " 0/8 "]
-    line = next(line for line in section.splitlines() if line.startswith("- "))
-    assert "before slow in 0/8, after in 3/8; in the 5 rounds both read fast: " in line
-    assert 1.35 < float(line.rsplit(": ", 1)[1].rstrip("x")) < 1.45
+    assert row.split("|")[2:6] == [" 0/16 ", " 0/16 ", " 5/16 ", " 0/16 "]
+
+
+def test_the_probe_pairs_only_rounds_where_both_processes_read_fast():
+    step = {"label": "c", "before": "A", "after": "B", "ratio": 2.0, "low": 1.8, "high": 2.2}
+    values = {"c": {"A": {"1": 1.0, "2": 1.0, "3": 1.0, "4": 1.0},
+                    "B": {"1": 1.0, "2": 1.02, "3": 0.98, "4": 5.0}}}
+    witness = {"c": {"A": {r: 0.5 for r in "1234"}, "B": {"1": 0.5, "2": 0.5, "3": 0.5,
+                                                          "4": 4.0}}}
+    (all_rounds,) = judge_steps([step], values)
+    (fast_only,) = judge_steps([step], values, witness, 0.5)
+    assert all_rounds["probe"]["rounds"] == 4 and fast_only["probe"]["rounds"] == 3
+    assert 0.95 < fast_only["probe"]["ratio"] < 1.05 and not fast_only["probe"]["agrees"]
 
 
 def test_a_worker_and_the_bare_probe_read_the_state_after_a_compiled_case():

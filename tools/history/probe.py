@@ -25,10 +25,12 @@ from .. import REPO_ROOT, add_machine, add_rounds, command_parser, run_main, say
 from ..reports.verdicts import result_of_logs
 from ..results.atomic import write_json_atomic
 from ..run.interleave import WORKER_ENV, round_order, time_bare
+from ..run.state_witness import is_slow
 from .paths import ROUNDS_FILE
 from .steps import HistoryData, confirmed_steps
 
 DEFAULT_ROUNDS = 3
+RETRIES = 2  # fresh processes after one read in the slow state of compiled GELU
 BARE_SUMS = ("numba_loop", "numba_np_sum", "numpy_sum", "torch_from_numpy", "python_loop",
              "python_builtin")
 
@@ -49,17 +51,22 @@ def bare_request(case):
     return None
 
 
-def measure(needs, pythons, rounds, say=print, witness=None):
+def measure(needs, pythons, rounds, say=print, witness=None, fast=None):
     """{label: {side: {round: median}}}: `needs` {label: [side, ...]} timed in fresh bare
     processes, rotated per case and round. `witness` ({} to fill) gets the same shape of the
-    machine state read after each compiled case (tools/run/state_witness.py)."""
+    state read after each compiled case (tools/run/state_witness.py); with `fast` (the
+    history's fast level), a process read slow is replaced by a fresh one, up to RETRIES
+    times, as the history sets its slow passes aside."""
     values = {label: {side: {} for side in sides} for label, sides in needs.items()}
     for number in range(1, rounds + 1):
         t0 = time.monotonic()
         for i, (label, sides) in enumerate(needs.items()):
             request = bare_request(from_label(label))
             for side in round_order(sides, i, number):
-                answer = time_bare(pythons[side], request)
+                for _ in range(RETRIES + 1):
+                    answer = time_bare(pythons[side], request)
+                    if fast is None or not is_slow(answer.get("witness", 0), fast):
+                        break
                 values[label][side][str(number)] = answer["median"]
                 if witness is not None and "witness" in answer:
                     witness.setdefault(label, {}).setdefault(side, {})[str(number)] = \
@@ -78,8 +85,9 @@ def agreement(harness, probe):
     return same_way and overlap
 
 
-def judge_steps(steps, values):
-    """[dict] of each confirmed step with its probe ratio, interval and agreement."""
+def judge_steps(steps, values, witness=None, fast=None):
+    """[dict] of each confirmed step with its probe ratio, interval and agreement; a round
+    whose process of either release stayed slow (`witness`, `fast`) is not paired."""
     out = []
     for step in steps:
         label, a, b = step["label"], step["before"], step["after"]
@@ -87,7 +95,13 @@ def judge_steps(steps, values):
             out.append(dict(step, probe=None))
             continue
         va, vb = values[label][a], values[label][b]
-        d = [math.log(vb[r] / va[r]) for r in sorted(va) if r in vb]
+        states = (witness or {}).get(label, {})
+
+        def slow(side, r, states=states):
+            return fast is not None and is_slow(states.get(side, {}).get(r, 0), fast)
+
+        d = [math.log(vb[r] / va[r]) for r in sorted(va)
+             if r in vb and not slow(a, r) and not slow(b, r)]
         r = result_of_logs(label, d)
         out.append(dict(step, probe={"ratio": r.ratio, "low": r.low, "high": r.high,
                                      "rounds": len(d), "agrees": agreement(step, r)}))
@@ -110,8 +124,8 @@ def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=pr
     say(f"probe: {len(steps)} confirmed steps, {len(needs)} cases with a bare form, "
         f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
     witness = {}
-    values = measure(needs, pythons, rounds, say, witness)
-    judged = judge_steps(steps, values)
+    values = measure(needs, pythons, rounds, say, witness, data.fast)
+    judged = judge_steps(steps, values, witness, data.fast)
     if "probe" in data.progress:  # an earlier probe (of other confirmed steps) is kept
         data.progress.setdefault("earlier_probes", []).append(data.progress["probe"])
     data.progress["probe"] = {"rounds": rounds, "allocator": WORKER_ENV,

@@ -185,6 +185,7 @@ def run_history(name, rounds=DEFAULT_ROUNDS, subset_name="seed", fresh=False, sc
         say(f"round {number}/{rounds} in {rnd['seconds']:.0f} s; {elapsed / 60:.1f} min so "
             f"far, about {left / 60:.0f} min to go")
     write_asv_results(history, progress, results_dir, machine, benchmarks)
+    asv_results.keep_measured(results_dir)  # the dashboard's grid: the history's cases only
     if probe_rounds and done < rounds:
         from .probe import probe_history
 

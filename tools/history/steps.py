@@ -87,12 +87,24 @@ class Step:
         return None
 
 
-def first_passes(entry, passes=None):
+def first_passes(entry, passes=None, fast=None):
     """A round's value of one case on its first `passes` passes (None: every pass), folded
-    as the worker folds them."""
-    if passes is None or "passes" not in entry:
+    as the worker folds them. With `fast` (the state witness's fast level), the passes read
+    in the slow state are set aside: None where every one was."""
+    values = entry.get("passes", [entry["median"]])[:passes]
+    if fast is not None and len(entry.get("witness", [])) >= len(values):
+        values = [v for v, w in zip(values, entry["witness"]) if not is_slow(w, fast)]
+        if not values:
+            return None
+    elif passes is None or "passes" not in entry:
         return entry["median"]
-    return fold_passes(entry["passes"][:passes])
+    return fold_passes(values)
+
+
+def witness_readings(rounds):
+    """Every state reading of the rounds (tools/run/state_witness.py)."""
+    return [w for rnd in rounds for values in rnd["values"].values()
+            for entry in values.values() for w in entry.get("witness", [])]
 
 
 class HistoryData:
@@ -123,13 +135,19 @@ class HistoryData:
                          for label in self.labels}
         self.counts = load_counts(self.results_dir, machine)  # {release: {label: per call}}
         self._models = {}
+        # Compiled GELU's passes read in the slow state of its Sleef calls are set aside: the
+        # state is the worker process's, not the release's (report/mechanisms.md, section 7)
+        readings = witness_readings(self.rounds)
+        self.fast = fast_level(readings) if readings else None
         # {side: {label: {round: median}}}
         self.medians = {}
         for rnd in self.rounds:
             for side, values in rnd["values"].items():
                 for label, entry in values.items():
-                    self.medians.setdefault(side, {}).setdefault(label, {})[rnd["round"]] = \
-                        first_passes(entry, passes)
+                    value = first_passes(entry, passes, self.fast)
+                    if value is not None:
+                        self.medians.setdefault(side, {}).setdefault(label, {})[
+                            rnd["round"]] = value
 
     def witness(self):
         """{label: {side: {round: [readings]}}} of the machine state read after each timing
@@ -582,50 +600,47 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
 
 
 def state_lines(data, confirmed):
-    """The machine state of each witnessed case's points (compiled GELU on CPU), and for each
-    confirmed step of such a case the rounds where both sides were read fast. A point is one
-    round's value of one release; with passes, it is slow when any of its passes was."""
+    """The state of each witnessed case's passes (compiled GELU on CPU) by release, what was
+    set aside, and the bare probe's processes of each confirmed step of those cases."""
     witness = data.witness()
     if not witness:
         return []
-    readings = [r for by_side in witness.values() for by_round in by_side.values()
-                for rs in by_round.values() for r in rs]
-    fast = fast_level(readings)
-    slow = {label: {side: {n: any(is_slow(r, fast) for r in rs) for n, rs in by_round.items()}
-                    for side, by_round in by_side.items()}
-            for label, by_side in witness.items()}
-    out = ["## Machine state of the compiled cases", "",
-           "On AVX-512 machines compiled GELU has two levels, chosen by a machine-wide state "
-           "that comes and goes within seconds and slows libtorch's Sleef exp calls "
-           "(report/mechanisms.md, section 7). Every worker read it right after each timing "
-           "of these cases: compiled exp over compiled polynomial (tools/run/state_witness.py),"
-           f" slow where over {SLOW_FACTOR}x the fast level ({fast:.2f}; "
-           f"{sum(is_slow(r, fast) for r in readings)} of {len(readings)} readings slow). Cells: points (rounds) "
-           "read slow, of those read.", ""]
-    rows = [[short(label)] + [f"{sum(by[t].values())}/{len(by[t])}" if t in by else "-"
-                              for t in data.tags]
-            for label, by in sorted(slow.items(), key=lambda kv: data.labels.index(kv[0]))]
+    fast = data.fast
+    readings = witness_readings(data.rounds)
+    slow = sum(is_slow(r, fast) for r in readings)
+    lost = sum(1 for label, by_side in witness.items() for side, by_round in by_side.items()
+               for n in by_round if n not in data.medians.get(side, {}).get(label, {}))
+    out = ["## The state of the compiled cases", "",
+           "Compiled GELU has two levels on AVX-512 machines: a state that slows the calls "
+           "into libtorch's Sleef exp (and erf, which GELU's loop inlines) 3-10x; it follows "
+           "the library's files, not the process or the release (report/mechanisms.md, "
+           "section 7). Every worker read it right after each timing of "
+           "these cases: compiled exp over compiled polynomial (tools/run/state_witness.py), "
+           f"slow where over {SLOW_FACTOR}x the fast level ({fast:.2f}). {slow} of "
+           f"{len(readings)} passes read slow and are set aside: a round's value is the "
+           f"geometric mean of its fast passes ({lost} points had none and are missing). "
+           "Rounds from before the witness keep every pass. Cells: passes read slow, of "
+           "those read.", ""]
+    rows = []
+    for label in [lab for lab in data.labels if lab in witness]:
+        by = witness[label]
+        rows.append([short(label)] + [
+            f"{sum(is_slow(r, fast) for rs in by[t].values() for r in rs)}/"
+            f"{sum(len(rs) for rs in by[t].values())}" if t in by else "-"
+            for t in data.tags])
     out += md_table(["case", *[version(t) for t in data.tags]], rows) + [""]
+    bare = data.progress.get("probe", {}).get("witness", {})
     lines = []
     for c in confirmed:
-        by = slow.get(c["label"])
-        if not by or c["before"] not in by or c["after"] not in by:
-            continue
-        a, b = by[c["before"]], by[c["after"]]
-        both = sorted(n for n in a if n in b and not a[n] and not b[n])
-        d = data.pair_logs(c["before"], c["after"], c["label"], set(both))
-        ratio = f"{math.exp(statistics.mean(d)):.2f}x" if d else "none"
-        bare = data.progress.get("probe", {}).get("witness", {}).get(c["label"], {})
-        pa, pb = ([is_slow(r, fast) for r in bare.get(t, {}).values()]
-                  for t in (c["before"], c["after"]))
-        probe = (f"; bare probe slow in {sum(pa)}/{len(pa)} and {sum(pb)}/{len(pb)}"
-                 if pa and pb else "")
-        lines.append(f"- {short(c['label'])}, {_step_name(c)}: {c['ratio']:.2f}x over all "
-                     f"rounds; before slow in {sum(a.values())}/{len(a)}, after in "
-                     f"{sum(b.values())}/{len(b)}; in the {len(both)} rounds both read fast: "
-                     f"{ratio}{probe}")
+        if c["label"] in bare:
+            by = bare[c["label"]]
+            states = [f"{version(t)} slow in {sum(is_slow(r, fast) for r in by[t].values())}"
+                      f"/{len(by[t])}" for t in (c["before"], c["after"]) if t in by]
+            lines.append(f"- {short(c['label'])}, {_step_name(c)}: " + ", ".join(states))
     if lines:
-        out += ["Confirmed steps of these cases, by state:", "", *lines, ""]
+        out += ["The bare probe's processes of these cases' confirmed steps, by state (a slow "
+                "process is timed again, up to twice, and a round left slow is not paired):",
+                "", *lines, ""]
     return out
 
 
@@ -633,6 +648,8 @@ def probe_text(probe):
     """'0.98x [0.91, 1.06]: harness only' for a report cell."""
     if probe is None:
         return "not probed"
+    if math.isnan(probe["ratio"]):
+        return "no round to pair (slow state)" if probe.get("rounds") == 0 else "not probed"
     if math.isnan(probe["low"]):
         return f"{probe['ratio']:.3f}x: too few rounds"
     return (f"{probe['ratio']:.3f}x [{probe['low']:.3f}, {probe['high']:.3f}]: "
