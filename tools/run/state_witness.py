@@ -1,13 +1,15 @@
-"""Which machine state a compiled-GELU timing was taken in: exp over polynomial, read at once.
+"""Which state a compiled-GELU timing was taken in: exp over polynomial, read at once.
 
-On AVX-512 machines compiled GELU has two levels about 2-20x apart, chosen by a machine-wide
-state that comes and goes within seconds and slows libtorch's Sleef_expf16_u10 calls, not
-vector arithmetic (report/mechanisms.md, section 7). The witness times two kernels compiled
-by inductor, one exp (a Sleef call per 16 elements, as the erf inlined in GELU's loop) and
-25 multiply-adds (no call), and returns their ratio: about the same in every fast second,
-1.5x or more of it in a slow one. A worker reads it right after a compiled case is timed.
+On AVX-512 machines compiled GELU has two levels 1.4-6x apart, chosen by a state that slows
+libtorch's Sleef_expf16_u10 calls 3-10x, not vector arithmetic; it comes and goes within
+seconds to minutes and follows the library's files, not the process or the release
+(report/mechanisms.md, section 7). The witness times two kernels compiled by inductor, one
+exp (a Sleef call per 16 elements, as the erf inlined in GELU's loop) and 25 multiply-adds
+(no call), and returns their ratio: about the same in every fast period, 1.5x or more of it
+in a slow one. A worker reads it right after a compiled case is timed.
 
-Imports only torch: the bare probe (tools/run/bare_case.py) loads this file beside it.
+Imports only torch: the bare probe (tools/run/bare_case.py) and the state probe
+(experiments/gelu_state_probe.py) load this file by its folder, not as part of the suite.
 """
 import time
 
@@ -16,13 +18,13 @@ BATCH_SECONDS = 0.002
 SLOW_FACTOR = 1.5  # a reading over 1.5x the machine's fast level is the slow state
 
 
-def _exp_half(t):
+def exp_half(t):
     import torch
 
     return torch.exp(t * 0.5)
 
 
-def _polynomial(t):
+def polynomial(t):
     y = t * 0.01 + 0.02
     for k in range(24):
         y = y * t + (0.03 + 0.001 * k)
@@ -49,7 +51,7 @@ class Witness:
         import torch
 
         y = torch.linspace(-4.0, 4.0, SIZE, dtype=torch.float32)
-        kernels = [torch.compile(f, dynamic=False) for f in (_exp_half, _polynomial)]
+        kernels = [torch.compile(f, dynamic=False) for f in (exp_half, polynomial)]
         self.runs = []
         for kernel in kernels:
             kernel(y)  # compile and warm up
