@@ -150,7 +150,7 @@ class HistoryData:
                             rnd["round"]] = value
 
     def witness(self):
-        """{label: {side: {round: [readings]}}} of the machine state read after each timing
+        """{label: {side: {round: [readings]}}} of the Sleef state read after each timing
         of a witnessed case (tools/run/state_witness.py); {} for rounds from before it."""
         out = {}
         for rnd in self.rounds:

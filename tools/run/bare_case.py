@@ -8,7 +8,7 @@ data drawn with numpy, the callable warmed up (numba and torch.compile compile t
 batches of calls are timed with time.perf_counter, each batch at least 10 ms, as timeit does.
 Nothing is timed before the case. Prints one JSON line: the per-call time of each batch, their
 median, the calls per batch, the versions imported and, where the request asks for it
-("witness": true), the machine state read right after the case (tools/run/state_witness.py,
+("witness": true), the Sleef state read right after the case (tools/run/state_witness.py,
 loaded from beside this file: it imports only torch).
 """
 import json

@@ -49,7 +49,7 @@ def case_requests(cases, samples=REPEAT):
 
 
 def witnessed(case):
-    """Compiled GELU: the case whose level a machine state chooses (tools/run/state_witness.py),
+    """Compiled GELU: the case whose level the Sleef state chooses (tools/run/state_witness.py),
     so its worker reads the state right after timing it."""
     v = case.values
     return case.cls == "Gelu" and v.get("mode") == "compiled" and v.get("device") == "cpu"
@@ -170,7 +170,7 @@ def measure_round(number, pythons, cases, inject=None, progress=None, envs=None)
                              "first": position == 0, "params": request["names"],
                              "steal": answer.get("steal", 0),
                              "seconds": round(time.perf_counter() - t_case, 3)}
-                    if "witness" in answer:  # the machine state right after (a list: passes)
+                    if "witness" in answer:  # the Sleef state right after (a list: passes)
                         entry["witness"] = [answer["witness"]]
                     add_pass(rnd["values"][side], label, entry)
                 else:  # never a bare n/a: why this release has no value here
