@@ -224,3 +224,42 @@ def test_a_worker_and_the_bare_probe_read_the_state_after_a_compiled_case():
     assert request["witness"] is True
     answer = time_bare(sys.executable, request)
     assert 0.01 < answer["witness"] < 100 and answer["suite_modules"] == []
+
+
+def test_a_witnessed_case_is_judged_on_the_rounds_that_read_the_state(tmp_path):
+    data, tags = _synthetic(tmp_path, {})
+    path = os.path.join(data.results_dir, "box", "rounds.json")
+    with open(path) as f:
+        progress = json.load(f)
+    for rnd in progress["measured"]:  # the witness from round 6 on; release 2 slow in 7
+        for side, values in rnd["values"].items():
+            if rnd["round"] >= 6:
+                slow = side == tags_of(2) and rnd["round"] == 7
+                values[LABELS[1]]["witness"] = [4.0 if slow else 0.5]
+    with open(path, "w") as f:
+        json.dump(progress, f)
+    data = HistoryData("numba", "box", str(tmp_path))
+    assert data.state_rounds[LABELS[1]] == {6, 7, 8}
+    assert set(data.medians[tags_of(2)][LABELS[1]]) == {6, 8}
+    assert set(data.medians[tags_of(1)][LABELS[1]]) == {6, 7, 8}
+    assert set(data.medians[tags_of(1)][LABELS[0]]) == set(range(1, 9))  # unwitnessed: all
+    # release 2 lost round 7: the model keeps the three rounds on the other five sides
+    model = data.model(LABELS[1])
+    assert (model.releases, model.rounds, model.df) == (5, 3, 8)
+    text = build_report("numba", "box", str(tmp_path))
+    assert "judged on the 3 rounds that read the state only" in text
+
+
+def test_with_fewer_rounds_read_the_report_says_the_steps_rest_on_unknown_state(tmp_path):
+    data, tags = _synthetic(tmp_path, {})
+    path = os.path.join(data.results_dir, "box", "rounds.json")
+    with open(path) as f:
+        progress = json.load(f)
+    for rnd in progress["measured"][-2:]:
+        for values in rnd["values"].values():
+            values[LABELS[1]]["witness"] = [0.5]
+    with open(path, "w") as f:
+        json.dump(progress, f)
+    data = HistoryData("numba", "box", str(tmp_path))
+    assert set(data.medians[tags_of(2)][LABELS[1]]) == set(range(1, 9))
+    assert "Only 2 rounds read the state" in build_report("numba", "box", str(tmp_path))

@@ -34,11 +34,18 @@ Spread = namedtuple("Spread", "sigma df releases rounds")
 
 def pooled_spread(logs):
     """The Spread of the two-way model over {side: {round: log time}}, on the rounds every
-    side measured; None where fewer than MIN_RELEASES sides or 3 such rounds."""
+    side measured (or, where some sides lost rounds, on every round of the sides that
+    measured all of them); None where fewer than MIN_RELEASES sides or 3 such rounds."""
     sides = [s for s, by in logs.items() if by]
     if len(sides) < MIN_RELEASES:
         return None
     common = sorted(set.intersection(*(set(logs[s]) for s in sides)))
+    every = set().union(*(set(logs[s]) for s in sides))
+    full = [s for s in sides if set(logs[s]) == every]
+    if len(common) < len(every) and len(full) >= MIN_RELEASES and len(every) >= 3:
+        # a side that lost a round (compiled GELU's slow passes set aside) leaves the
+        # model rather than taking that round from every side
+        sides, common = full, sorted(every)
     if len(common) < 3:
         return None
     y = np.array([[logs[s][r] for r in common] for s in sides])

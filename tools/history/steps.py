@@ -52,6 +52,7 @@ from .releases import load_history
 REPORT_DIR = os.path.join(REPO_ROOT, "report")
 FLAGS = ("REGRESSION", "improvement")
 LEVEL_WINDOW = 3
+MIN_STATE_ROUNDS = 3  # rounds that read the Sleef state, to judge a compiled case on them only
 INJECTED = (1.05, 1.10, 1.20)
 
 
@@ -148,6 +149,19 @@ class HistoryData:
                     if value is not None:
                         self.medians.setdefault(side, {}).setdefault(label, {})[
                             rnd["round"]] = value
+        # A case whose state the workers read is judged on the rounds that read it once there
+        # are MIN_STATE_ROUNDS of them: its earlier rounds mix the two states unseen
+        self.state_rounds = {}  # {label: {round numbers with readings}}
+        for rnd in self.rounds:
+            for values in rnd["values"].values():
+                for label, entry in values.items():
+                    if entry.get("witness"):
+                        self.state_rounds.setdefault(label, set()).add(rnd["round"])
+        for label, seen in self.state_rounds.items():
+            if len(seen) >= MIN_STATE_ROUNDS:
+                for by_label in self.medians.values():
+                    for number in set(by_label.get(label, {})) - seen:
+                        del by_label[label][number]
 
     def witness(self):
         """{label: {side: {round: [readings]}}} of the Sleef state read after each timing
@@ -607,6 +621,7 @@ def state_lines(data, confirmed):
         return []
     fast = data.fast
     readings = witness_readings(data.rounds)
+    seen = set().union(*data.state_rounds.values())
     slow = sum(is_slow(r, fast) for r in readings)
     lost = sum(1 for label, by_side in witness.items() for side, by_round in by_side.items()
                for n in by_round if n not in data.medians.get(side, {}).get(label, {}))
@@ -619,8 +634,13 @@ def state_lines(data, confirmed):
            f"slow where over {SLOW_FACTOR}x the fast level ({fast:.2f}). {slow} of "
            f"{len(readings)} passes read slow and are set aside: a round's value is the "
            f"geometric mean of its fast passes ({lost} points had none and are missing). "
-           "Rounds from before the witness keep every pass. Cells: passes read slow, of "
-           "those read.", ""]
+           + (f"These cases are judged on the {len(seen)} rounds that read the state only "
+              "(rounds from before the witness mix the two states unseen). "
+              if len(seen) >= MIN_STATE_ROUNDS else
+              f"Only {len(seen)} rounds read the state ({MIN_STATE_ROUNDS} are needed to judge "
+              "on them alone): these cases are judged on every round, and their confirmed "
+              "steps rest partly on rounds whose state is unknown. ")
+           + "Cells: passes read slow, of those read.", ""]
     rows = []
     for label in [lab for lab in data.labels if lab in witness]:
         by = witness[label]
