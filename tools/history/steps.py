@@ -157,11 +157,15 @@ class HistoryData:
                 for label, entry in values.items():
                     if entry.get("witness"):
                         self.state_rounds.setdefault(label, set()).add(rnd["round"])
+        self.all_slow = set()  # (side, label): no pass of those rounds read fast
         for label, seen in self.state_rounds.items():
             if len(seen) >= MIN_STATE_ROUNDS:
-                for by_label in self.medians.values():
+                for side, by_label in self.medians.items():
                     for number in set(by_label.get(label, {})) - seen:
                         del by_label[label][number]
+                    if label in by_label and not by_label[label]:
+                        del by_label[label]
+                        self.all_slow.add((side, label))
 
     def witness(self):
         """{label: {side: {round: [readings]}}} of the Sleef state read after each timing
@@ -184,6 +188,8 @@ class HistoryData:
 
     def skip_reason(self, side, label):
         """Why `side` has no value of `label` (a round's or the preflight's word), or None."""
+        if (side, label) in self.all_slow:
+            return "every pass read in the slow Sleef state"
         for rnd in reversed(self.rounds):
             why = rnd.get("skipped", {}).get(side, {}).get(label)
             if why:
@@ -656,7 +662,8 @@ def state_lines(data, confirmed):
             by = bare[c["label"]]
             states = [f"{version(t)} slow in {sum(is_slow(r, fast) for r in by[t].values())}"
                       f"/{len(by[t])}" for t in (c["before"], c["after"]) if t in by]
-            lines.append(f"- {short(c['label'])}, {_step_name(c)}: " + ", ".join(states))
+            if states:
+                lines.append(f"- {short(c['label'])}, {_step_name(c)}: " + ", ".join(states))
     if lines:
         out += ["The bare probe's processes of these cases' confirmed steps, by state (a slow "
                 "process is timed again, up to twice, and a round left slow is not paired):",
