@@ -233,8 +233,13 @@ def test_checks_and_experiments_use_the_engine_never_the_other_way():
             assert not {t.split(".")[0] for t in targets} & {"checks", "experiments"}, module
         if top == "checks":
             assert not any(t.startswith("experiments") for t in targets), module
+    # a bare script (run as a file in a kept environment, like tools/run/bare_case.py) imports
+    # nothing of the suite; every other check and experiment stands on the engine
+    bare = {"experiments.gelu_state_probe"}
+    assert all(not graph[m] for m in bare)
     assert all(any(t.split(".")[0] == "tools" for t in graph[m]) for m in apart
-               if m not in ("checks", "experiments"))
+               if m not in ("checks", "experiments") and m not in bare), \
+        [m for m in apart if m not in bare and not any(t.startswith("tools") for t in graph[m])]
 
 
 def test_every_pin_is_requirements_txt():
