@@ -220,34 +220,15 @@ def write_asv_results(history, progress, results_dir, machine, benchmarks):
     """One asv result file per release (not the canary's second build), from every round;
     a compiled case's points as the report judges them (tools/history/steps.py): its fast
     passes only, on the rounds that read the state once there are enough of them."""
-    from .steps import MIN_STATE_ROUNDS, first_passes, witness_readings
-    from ..run.state_witness import fast_level, is_slow
+    from .steps import judged_entries
 
-    readings = witness_readings(progress["measured"])
-    fast = fast_level(readings) if readings else None
-    seen = {}
-    for rnd in progress["measured"]:
-        for values in rnd["values"].values():
-            for label, entry in values.items():
-                if entry.get("witness"):
-                    seen.setdefault(label, set()).add(rnd["round"])
+    _, judged = judged_entries(progress["measured"])
     for release in history.releases:
-        side = release.tag
-        values = {}
-        for rnd in progress["measured"]:
-            for label, entry in rnd["values"].get(side, {}).items():
-                if len(seen.get(label, ())) >= MIN_STATE_ROUNDS and rnd["round"] not in seen[label]:
-                    continue  # a round from before the witness: its state unknown
-                if entry.get("witness"):
-                    median = first_passes(entry, None, fast)
-                    if median is None:
-                        continue  # every pass slow
-                    kept = [m for m, w in zip(entry.get("passes", [entry["median"]]),
-                                              entry["witness"]) if not is_slow(w, fast)]
-                    entry = dict(entry, median=median, samples=kept)
-                values.setdefault(label, []).append(entry)
+        by_label = judged.get(release.tag, {})
+        values = {label: [by_round[n] for n in sorted(by_round)]
+                  for label, by_round in by_label.items()}
         started = int(time.time() * 1000)
-        asv_results.write(results_dir, machine, benchmarks, progress["ledger"][side],
+        asv_results.write(results_dir, machine, benchmarks, progress["ledger"][release.tag],
                           release.timestamp * 1000, values, started)
 
 

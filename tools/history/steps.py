@@ -108,6 +108,49 @@ def witness_readings(rounds):
             for entry in values.values() for w in entry.get("witness", [])]
 
 
+def witness_of(rounds):
+    """{label: {side: {round: [readings]}}} of the Sleef state read after each timing of a
+    witnessed case; {} for rounds from before the witness."""
+    out = {}
+    for rnd in rounds:
+        for side, values in rnd["values"].items():
+            for label, entry in values.items():
+                if entry.get("witness"):
+                    out.setdefault(label, {}).setdefault(side, {})[rnd["round"]] = \
+                        entry["witness"]
+    return out
+
+
+def judged_entries(rounds, passes=None):
+    """Each round's entry of each case as the history judges it: (fast level or None,
+    {side: {label: {round: entry}}}). Compiled GELU's passes read in the slow state of its
+    Sleef calls are set aside (entry's median and samples from its fast passes only): the
+    state follows the library's files, not the release (report/mechanisms.md, section 7).
+    A case whose state the workers read is judged on the rounds that read it once there are
+    MIN_STATE_ROUNDS of them: its earlier rounds mix the two states unseen."""
+    readings = witness_readings(rounds)
+    fast = fast_level(readings) if readings else None
+    seen = {label: set().union(*by_side.values())
+            for label, by_side in witness_of(rounds).items()}
+    out = {}
+    for rnd in rounds:
+        for side, values in rnd["values"].items():
+            for label, entry in values.items():
+                if len(seen.get(label, ())) >= MIN_STATE_ROUNDS and \
+                        rnd["round"] not in seen[label]:
+                    continue
+                value = first_passes(entry, passes, fast)
+                if value is None:
+                    continue  # every pass slow
+                if entry.get("witness"):
+                    kept = [v for v, w in zip(entry.get("passes", [entry["median"]]),
+                                              entry["witness"]) if not is_slow(w, fast)]
+                    entry = dict(entry, samples=kept)
+                out.setdefault(side, {}).setdefault(label, {})[rnd["round"]] = \
+                    dict(entry, median=value)
+    return fast, out
+
+
 class HistoryData:
     """One history's interleaved rounds on one machine."""
 
@@ -136,48 +179,25 @@ class HistoryData:
                          for label in self.labels}
         self.counts = load_counts(self.results_dir, machine)  # {release: {label: per call}}
         self._models = {}
-        # Compiled GELU's passes read in the slow state of its Sleef calls are set aside: the
-        # state is the worker process's, not the release's (report/mechanisms.md, section 7)
-        readings = witness_readings(self.rounds)
-        self.fast = fast_level(readings) if readings else None
+        self.fast, judged = judged_entries(self.rounds, passes)
         # {side: {label: {round: median}}}
-        self.medians = {}
-        for rnd in self.rounds:
-            for side, values in rnd["values"].items():
-                for label, entry in values.items():
-                    value = first_passes(entry, passes, self.fast)
-                    if value is not None:
-                        self.medians.setdefault(side, {}).setdefault(label, {})[
-                            rnd["round"]] = value
-        # A case whose state the workers read is judged on the rounds that read it once there
-        # are MIN_STATE_ROUNDS of them: its earlier rounds mix the two states unseen
-        self.state_rounds = {}  # {label: {round numbers with readings}}
-        for rnd in self.rounds:
-            for values in rnd["values"].values():
-                for label, entry in values.items():
-                    if entry.get("witness"):
-                        self.state_rounds.setdefault(label, set()).add(rnd["round"])
-        self.all_slow = set()  # (side, label): no pass of those rounds read fast
-        for label, seen in self.state_rounds.items():
-            if len(seen) >= MIN_STATE_ROUNDS:
-                for side, by_label in self.medians.items():
-                    for number in set(by_label.get(label, {})) - seen:
-                        del by_label[label][number]
-                    if label in by_label and not by_label[label]:
-                        del by_label[label]
-                        self.all_slow.add((side, label))
+        self.medians = {side: {label: {n: e["median"] for n, e in by_round.items()}
+                               for label, by_round in by_label.items()}
+                        for side, by_label in judged.items()}
+        # (side, label) timed but with no value left: every pass read slow
+        self.all_slow = {(side, label) for rnd in self.rounds
+                         for side, values in rnd["values"].items() for label in values
+                         if label not in self.medians.get(side, {})}
 
     def witness(self):
-        """{label: {side: {round: [readings]}}} of the Sleef state read after each timing
-        of a witnessed case (tools/run/state_witness.py); {} for rounds from before it."""
-        out = {}
-        for rnd in self.rounds:
-            for side, values in rnd["values"].items():
-                for label, entry in values.items():
-                    if entry.get("witness"):
-                        out.setdefault(label, {}).setdefault(side, {})[rnd["round"]] = \
-                            entry["witness"]
-        return out
+        """{label: {side: {round: [readings]}}} (witness_of)."""
+        return witness_of(self.rounds)
+
+    @property
+    def state_rounds(self):
+        """{label: {round numbers that read the state}}."""
+        return {label: set().union(*by_side.values())
+                for label, by_side in self.witness().items()}
 
     def probe_of(self, label, before, after):
         """The bare probe of one step ({"ratio", "low", "high", "agrees"}), or None."""
