@@ -115,13 +115,13 @@ def main():
     run = prepare(case)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     samples, number = time_batches(run)
+    calls = number * (len(samples) + 1)  # at least: the batches and the sizing batch
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / calls
     witness = None
-    if case.get("witness"):  # after the case: nothing is timed before it
+    if case.get("witness"):  # compiled after the case: nothing else runs before it
         from state_witness import Witness  # beside this file; imports only torch
 
         witness = Witness().read()
-    calls = number * (len(samples) + 1)  # at least: the batches and the sizing batch
-    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / calls
     versions = {name: sys.modules[name].__version__ for name in ("numpy", "numba", "torch")
                 if name in sys.modules}
     suite = sorted(m for m in sys.modules if m.split(".")[0] in ("benchmarks", "tools"))
