@@ -18,40 +18,23 @@ import os
 import re
 import sys
 import tempfile
-import urllib.request
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from .. import ToolError, command_parser, run_main
 from ..history.ledger import generate
-from ..history.releases import RELEASES_FILE, has_cp311_wheel, load_histories
+from ..history.releases import RELEASES_FILE, index_releases, installable, load_histories
 from ..results.atomic import write_json_atomic, write_text_atomic
-
-PYPI = "https://pypi.org/pypi/{}/json"
-
-
-def pypi_releases(library):
-    with urllib.request.urlopen(PYPI.format(library), timeout=30) as f:
-        return json.load(f)["releases"]
-
 
 def final_releases(files_by_version):
     """[(version, first upload date)] of final releases with a cp311 x86-64 wheel, oldest
     first, from PyPI's {version: [file, ...]} (each file: filename, upload_time_iso_8601)."""
     out = []
-    for text, files in files_by_version.items():
-        try:
-            version = Version(text)
-        except InvalidVersion:
-            continue
-        if version.is_prerelease or version.is_devrelease:
-            continue
-        if not has_cp311_wheel(files):
-            continue
+    for version, files in installable(files_by_version):
         dates = sorted(f["upload_time_iso_8601"] for f in files if f.get("upload_time_iso_8601"))
-        if dates:
-            out.append((version, re.sub(r"\.\d+Z$", "Z", dates[0])))
-    return [(str(v), date) for v, date in sorted(out)]
+        if dates and not (version.is_prerelease or version.is_devrelease):
+            out.append((str(version), re.sub(r"\.\d+Z$", "Z", dates[0])))
+    return out
 
 
 def new_steps(histories, index):
@@ -123,7 +106,7 @@ def main(argv=None):
                 stored = json.load(f)
             index = lambda library: stored.get(library, {})  # noqa: E731
         else:
-            index = pypi_releases
+            index = index_releases
         steps = follow(args.releases_file, index)
     except (OSError, ValueError) as exc:
         raise ToolError(str(exc))

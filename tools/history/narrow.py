@@ -11,11 +11,9 @@ version back to back, rotated order) on the case and two controls. Each consecut
 judged by tools/reports/verdicts.py; the step is placed at the first confirmed pair in its
 direction. Writes report/narrow-LIB-A-B.md and the rounds beside it (JSON).
 """
-import json
 import math
 import os
 import sys
-import urllib.request
 
 from packaging.version import InvalidVersion, Version
 
@@ -26,26 +24,12 @@ from ..reports.verdicts import judge_families, result_of_logs
 from ..results.atomic import write_json_atomic, write_text_atomic
 from ..run.interleave import case_requests, measure_round, round_logs
 from ..run.environments import ENV_ROOT, build_env, env_python
-from .releases import has_cp311_wheel, load_histories
-
-PYPI = "https://pypi.org/pypi/{}/json"
-
+from .releases import index_releases, installable, load_histories
 
 def versions_between(library, a, b, index=None):
     """Versions strictly between a and b with a cp311 x86-64 wheel, oldest first."""
-    if index is None:
-        with urllib.request.urlopen(PYPI.format(library), timeout=30) as f:
-            index = json.load(f)["releases"]
     lo, hi = Version(a), Version(b)
-    found = []
-    for text, files in index.items():
-        try:
-            v = Version(text)
-        except InvalidVersion:
-            continue
-        if lo < v < hi and has_cp311_wheel(files):
-            found.append(v)
-    return [str(v) for v in sorted(found)]
+    return [str(v) for v, _ in installable(index or index_releases(library)) if lo < v < hi]
 
 
 def controls(library, case):

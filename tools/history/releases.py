@@ -6,11 +6,15 @@ the list is reported as one line (ToolError), before anything is generated or in
 import json
 import os
 import re
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from packaging.version import InvalidVersion, Version
+
 from .. import REPO_ROOT, ToolError
 
+PYPI = "https://pypi.org/pypi/{}/json"
 RELEASES_FILE = os.path.join(REPO_ROOT, "history", "releases.json")
 VERSION = re.compile(r"^\d+(\.\d+)*$")  # a final release: no pre-, post- or local part
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -68,6 +72,26 @@ def has_cp311_wheel(files):
     """A package index release (PyPI's JSON: its files) installs here: a CPython 3.11 x86-64
     wheel."""
     return any("cp311" in f["filename"] and "x86_64" in f["filename"] for f in files)
+
+
+def index_releases(library):
+    """The package index's {version: [file, ...]} of a library (PyPI's JSON API): the one
+    client of the index, for following new releases and narrowing a step."""
+    with urllib.request.urlopen(PYPI.format(library), timeout=30) as f:
+        return json.load(f)["releases"]
+
+
+def installable(files_by_version):
+    """[(Version, files)] of the index's versions with a cp311 x86-64 wheel, oldest first."""
+    found = []
+    for text, files in files_by_version.items():
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if has_cp311_wheel(files):
+            found.append((version, files))
+    return sorted(found, key=lambda pair: pair[0])
 
 
 def _version_key(version):
