@@ -16,8 +16,8 @@ from ..history.releases import load_histories
 from ..history.paths import config_path, resolved
 from ..results.config import write_derived_config
 from ..results.asv_launcher import run_asv
-from ..results.atomic import write_atomic
-from .offline import NAV_ANCHOR, make_offline
+from .offline import make_offline
+from .pages import add_nav_items
 
 HOME_LINK = '<li id="nav-li-home"><a href="../../index.html">&larr; all dashboards</a></li>'
 
@@ -62,19 +62,6 @@ def has_results(results_dir):
     return False
 
 
-def _add_nav(index, items):
-    with open(index, encoding="utf-8") as f:
-        text = f.read()
-    new = text
-    for item in items:
-        if item not in new:
-            if NAV_ANCHOR not in new:
-                raise ToolError(f"{index} has no navigation bar where asv 0.6.6 puts one")
-            new = new.replace(NAV_ANCHOR, item + "\n\t" + NAV_ANCHOR, 1)
-    if new != text:
-        write_atomic(index, new)
-
-
 def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     """asv publish of one history into html_dir (default: its config's, html/history/NAME);
     False if it has no results to publish. releases_file: another release list (the tests'
@@ -112,7 +99,7 @@ def publish_history(name, html_dir=None, results_dir=None, releases_file=None):
     if reports:  # the report of the machine whose steps the Regressions page lists
         links.append(report_link(name, machine if machine in reports else min(reports)))
     links += [old_harness_link(m) for m in old_harness_machines(results_dir)]
-    _add_nav(os.path.join(html_dir, "index.html"), links)
+    add_nav_items(os.path.join(html_dir, "index.html"), links)
     return True
 
 
@@ -126,6 +113,6 @@ def publish_histories(main_html_dir, results_root=None):
         if publish_history(name, html_dir, results_dir):
             published.append(name)
     if published:
-        _add_nav(os.path.join(main_html_dir, "index.html"),
+        add_nav_items(os.path.join(main_html_dir, "index.html"),
                  [history_link(name) for name in published])
     return published

@@ -12,13 +12,10 @@ import re
 
 from .. import ToolError
 from ..results.atomic import copy_atomic, write_atomic
+from .pages import page
 from ..results.releases import recorded_params
 from ..results.rows import read_json, result_files
 
-PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
-        '<link rel="stylesheet" href="{up}vendor/bootstrap-3.1.1/dist/css/'
-        'bootstrap.min.css"></head><body><div class="container">'
-        '<p><a href="{up}index.html">&larr; dashboard</a></p>{body}</div></body></html>\n')
 # What a reader of a machine's numbers needs to know of it, from its newest result file.
 COLUMNS = (("CPU", "cpu_model"), ("ISA", "cpu_isa"), ("cores", "num_cpu"), ("RAM", "ram"),
            ("GPU", "gpu"), ("threads torch / numba", None), ("releases", None))
@@ -33,7 +30,7 @@ def render_markdown(source, target, title, up):
     body = markdown.markdown(text, extensions=["tables", "fenced_code"])
     body = body.replace("<table>", '<table class="table table-condensed">')
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    write_atomic(target, PAGE.format(title=html.escape(title), up=up, body=body))
+    write_atomic(target, page(title, body, up))
 
 
 def render_reports(report_dir, target_dir):
@@ -120,7 +117,6 @@ def landing_page(results_dir, report_dir, target_dir):
         name = os.path.basename(path)[:-3]
         body.append(f'<li><a href="{e(name)}.html">{e(name)}</a></li>')
     body.append("</ul>")
-    page = os.path.join(target_dir, "index.html")
-    write_atomic(page, PAGE.format(title="Machines and their reports", up="../",
-                                   body="\n".join(body)))
-    return page
+    path = os.path.join(target_dir, "index.html")
+    write_atomic(path, page("Machines and their reports", "\n".join(body), "../"))
+    return path

@@ -164,6 +164,3 @@ def make_offline(html_dir):
             write_atomic(path, new)
     return pages
 
-
-# Where the dashboard's navigation bar takes further links (asv 0.6.6's Regressions item).
-NAV_ANCHOR = '<li id="nav-li-regressions">'

@@ -27,7 +27,8 @@ from ..results.rows import result_files
 from .history_pages import publish_histories
 from .release_pages import add_changes_link, changes_page
 from .machines_page import landing_page, render_reports
-from .offline import NAV_ANCHOR, make_offline
+from .offline import make_offline
+from .pages import add_nav_items
 from .series import stage_results
 
 FINDINGS_LINK = ('<li id="nav-li-findings"><a href="findings/index.html">Machines &amp; '
@@ -44,12 +45,7 @@ def add_reports(html_dir, report_dir, results_dir):
     shutil.rmtree(target, ignore_errors=True)  # a report moved or removed leaves no stale page
     render_reports(report_dir, target)
     landing_page(results_dir, report_dir, target)
-    index = os.path.join(html_dir, "index.html")
-    with open(index, encoding="utf-8") as f:
-        text = f.read()
-    if FINDINGS_LINK not in text:
-        text = text.replace(NAV_ANCHOR, FINDINGS_LINK + "\n\t" + NAV_ANCHOR, 1)
-        write_atomic(index, text)
+    add_nav_items(os.path.join(html_dir, "index.html"), [FINDINGS_LINK])
     return True
 
 

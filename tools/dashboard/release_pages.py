@@ -26,7 +26,7 @@ from ..history.pictures import confirmed_plots, step_map
 from ..history.steps import HistoryData, confirmed_steps, probe_text
 from ..reports.verdicts import detectable_text
 from ..results.atomic import write_atomic
-from .offline import NAV_ANCHOR
+from .pages import add_nav_items, page, patch
 
 CHANGES_PAGE = "changes.html"
 CHANGES_LINK = (f'<li id="nav-li-changes"><a href="{{up}}{CHANGES_PAGE}">What changed between '
@@ -55,19 +55,6 @@ REGRESSIONS_JS_PATCHES = [
      "                row.append(commit_td);\n"
      "                row.append($('<td class=\"paired\"/>').text(item[7] || ''));\n"),
 ]
-
-
-def patch(path, patches):
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    for old, new in patches:
-        if new in text:
-            continue
-        if old not in text:
-            raise ToolError(f"{path}: asv's code moved ({old.strip()[:60]!r} not found); "
-                               "update tools/dashboard/release_pages.py")
-        text = text.replace(old, new, 1)
-    write_atomic(path, text)
 
 
 SKIPS_FILE = "skip_reasons.js"
@@ -306,20 +293,11 @@ def changes_page(main_html_dir):
     body.append('<table class="table table-condensed pairs"><thead><tr><th>pair</th>'
                 "<th>machine</th><th>flagged</th><th>cases</th></tr></thead><tbody>"
                 + "".join(rows) + "</tbody></table>")
-    page = ('<!doctype html><html><head><meta charset="utf-8"><title>What changed between '
-            'releases</title><link rel="stylesheet" href="vendor/bootstrap-3.1.1/dist/css/'
-            'bootstrap.min.css"></head><body><div class="container"><p><a href="index.html">'
-            '&larr; dashboard</a></p>' + "\n".join(body) + "</div></body></html>\n")
+    text = page("What changed between releases", "\n".join(body))
     path = os.path.join(main_html_dir, CHANGES_PAGE)
-    write_atomic(path, page)
+    write_atomic(path, text)
     return path
 
 
 def add_changes_link(index, up=""):
-    with open(index, encoding="utf-8") as f:
-        text = f.read()
-    link = CHANGES_LINK.format(up=up)
-    if link not in text:
-        if NAV_ANCHOR not in text:
-            raise ToolError(f"{index} has no navigation bar where asv 0.6.6 puts one")
-        write_atomic(index, text.replace(NAV_ANCHOR, link + "\n\t" + NAV_ANCHOR, 1))
+    add_nav_items(index, [CHANGES_LINK.format(up=up)])
