@@ -19,15 +19,11 @@ import subprocess
 import sys
 import time
 
-from .. import REPO_ROOT, command_parser, run_main
+from .. import REPO_ROOT, command_parser, run_main, say
 from ..results.rows import read_json
 from .machines import MACHINES_FILE, plan
 
 WORK = os.path.join(REPO_ROOT, ".asv", "ci-local")
-
-
-def say(message):
-    print(f"== ci local: {message}", flush=True)
 
 
 def tools(*args, cwd=REPO_ROOT, env=None):
@@ -77,7 +73,7 @@ def run_local(machines_file, names, work=WORK, follow_index=None, publish=True):
     for entry in matrix["include"]:
         name = entry["name"]
         started = time.perf_counter()
-        say(f"job {name}: a fresh clone, then `python -m tools ci measure --entry ...`")
+        say(f"ci local: job {name}: a fresh clone, then `python -m tools ci measure --entry ...`")
         clone = fresh_clone(os.path.join(work, "runner", name))
         status[f"measure {name}"] = tools("ci", "measure", "--entry", json.dumps(entry),
                                           cwd=clone)
@@ -85,7 +81,7 @@ def run_local(machines_file, names, work=WORK, follow_index=None, publish=True):
         shutil.rmtree(artifact, ignore_errors=True)
         status[f"pack {name}"] = tools("ci", "pack", name, "--out", artifact, cwd=clone)
         artifacts.append(artifact)
-        say(f"job {name}: {time.perf_counter() - started:.0f} s")
+        say(f"ci local: job {name}: {time.perf_counter() - started:.0f} s")
     merge_args = ["ci", "merge", *artifacts, "--body", os.path.join(work, "pr-body.md")]
     if steps_file:
         merge_args += ["--follow", os.path.dirname(steps_file)]
@@ -107,7 +103,7 @@ def main(argv=None):
     status = run_local(args.file, args.machines.split(","), args.work, args.follow_index,
                        not args.no_publish)
     for step, code in status.items():
-        say(f"{step}: {'ok' if code == 0 else f'exit {code}'}")
+        say(f"ci local: {step}: {'ok' if code == 0 else f'exit {code}'}")
     return 0 if all(code == 0 for code in status.values()) else 1
 
 

@@ -50,7 +50,7 @@ def load_machines(path=MACHINES_FILE):
             raise ToolError(f"{where} ({name}): runs-on must be a list of runner labels")
         machine = {**DEFAULTS, **entry}
         for pair in machine["pairs"]:
-            check_pair(pair, f"{where} ({name})")
+            pair_entry(pair, f"{where} ({name})")
         for history in machine["histories"]:
             if history not in COMPARED_LIBRARIES:
                 raise ToolError(f"{where} ({name}): unknown history {history!r}: "
@@ -61,7 +61,7 @@ def load_machines(path=MACHINES_FILE):
     return out
 
 
-def check_pair(pair, where):
+def pair_entry(pair, where):
     if not (isinstance(pair, list) and len(pair) == 3 and all(isinstance(x, str) for x in pair)):
         raise ToolError(f"{where}: a pair is [library, A, B], not {pair!r}")
     if pair[0] not in COMPARED_LIBRARIES:

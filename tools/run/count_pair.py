@@ -26,7 +26,7 @@ from .provenance import collect_from
 CHECKED = ("numpy", "numba", "llvmlite", "torch", "python_version")
 
 
-def env_python(session, side):
+def session_python(session, side):
     python = os.path.join(REPO_ROOT, session.python(side))
     if not os.path.exists(python):
         raise ToolError(f"the environment of {session.release(side)} ({python}) is gone: "
@@ -48,7 +48,7 @@ def count_pair(session):
            "counted": datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
            "counts": {}, "errors": {}, "isa": {}, "seconds": {}}
     for side in SIDES:
-        python = env_python(session, side)
+        python = session_python(session, side)
         start = time.perf_counter()
         result = count_cases(cases, python=python)
         out["counts"][side] = result["counts"]
