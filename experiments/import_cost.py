@@ -12,7 +12,6 @@ torch: Python loops and NumPy sums. Each case's ratio (imported / not) is judged
 verdicts' statistics, with its interval and the smallest change the rounds could detect.
 Writes report/import-cost/MACHINE.json and prints the table.
 """
-import math
 import os
 import sys
 
@@ -25,7 +24,7 @@ from tools.run.environments import kept_python
 from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
-from tools.run.interleave import case_requests, measure_round
+from tools.run.interleave import case_requests, measure_round, round_logs
 
 SIDES = {"imported": {"ARRAY_OP_BENCH_PRELOAD": "1"}, "not": {"ARRAY_OP_BENCH_PRELOAD": "0"}}
 # The A/A: both workers without torch, judged the same way (what the method flags by itself).
@@ -59,10 +58,7 @@ def measure(release, rounds, cases, sides=SIDES, say=print):
 def verdicts(rounds_data, cases):
     results = []
     for case in cases:
-        d = [math.log(r["values"]["imported"][case.label]["median"]
-                      / r["values"]["not"][case.label]["median"])
-             for r in rounds_data if case.label in r["values"]["imported"]
-             and case.label in r["values"]["not"]]
+        d = round_logs(rounds_data, "not", "imported", case.label)
         results.append(result_of_logs(case.label, d))
     return judge(results)
 
