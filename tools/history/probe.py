@@ -58,7 +58,7 @@ def measure(needs, pythons, rounds, say=print, witness=None, fast=None):
     history's fast level), a process read slow is replaced by a fresh one, up to RETRIES
     times, as the history sets its slow passes aside."""
     values = {label: {side: {} for side in sides} for label, sides in needs.items()}
-    for number in range(1, rounds + 1):
+    for number in range(1, rounds + 1 if needs else 1):  # nothing to probe: no rounds
         t0 = time.monotonic()
         for i, (label, sides) in enumerate(needs.items()):
             request = bare_request(from_label(label))
