@@ -36,7 +36,7 @@ import numpy as np
 from benchmarks.cases import from_label
 
 from .. import REPO_ROOT, ToolError, add_machine, command_parser, run_main
-from ..reports.tables import render
+from ..reports.tables import fmt_time, render
 from ..reports.verdicts import (GATE, detectable_text, drift, judge_families, power_at,
                                 result_of_logs, verdict_among)
 from ..results.atomic import write_text_atomic
@@ -58,13 +58,6 @@ INJECTED = (1.05, 1.10, 1.20)
 
 def md_table(header, rows):
     return render(header, rows, True).split("\n")
-
-
-def fmt_time(seconds):
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds:.3g} s"
 
 
 @dataclass
