@@ -263,3 +263,30 @@ def test_with_fewer_rounds_read_the_report_says_the_steps_rest_on_unknown_state(
     data = HistoryData("numba", "box", str(tmp_path))
     assert set(data.medians[tags_of(2)][LABELS[1]]) == set(range(1, 9))
     assert "Only 2 rounds read the state" in build_report("numba", "box", str(tmp_path))
+
+
+def test_steps_of_compiled_cases_whose_state_no_round_read_are_marked_on_avx512(tmp_path):
+    compiled = "Gelu.time_gelu(1000, compiled, cpu, default)"
+    for isa, marked in (("avx2", False), ("avx2 avx512f", True)):
+        data, tags = _synthetic(tmp_path / isa.replace(" ", "-"), {(LABELS[1], tags_of(2)): 1.4})
+        path = os.path.join(data.results_dir, "box", "rounds.json")
+        with open(path) as f:
+            progress = json.load(f)
+        progress["cases"][1] = compiled  # the same values, as a compiled case read unseen
+        for rnd in progress["measured"]:
+            for values in rnd["values"].values():
+                values[compiled] = values.pop(LABELS[1])
+        with open(path, "w") as f:
+            json.dump(progress, f)
+        os.makedirs(os.path.join(data.results_dir, "box", "installed"))
+        for tag in tags:
+            with open(os.path.join(data.results_dir, "box", "installed", f"{tag}.json"),
+                      "w") as f:
+                json.dump({"interpreter": {"cpu_isa": isa}}, f)
+        data = HistoryData("numba", "box", data.results_dir)
+        (step,) = [c for c in confirmed_steps(data) if c["label"] == compiled]
+        assert step["after"] == tags_of(2) and step["verdict"] == "REGRESSION"
+        assert (step["state"] == "not read") is marked
+        text = build_report("numba", "box", data.results_dir)
+        assert ("REGRESSION (Sleef state unknown)" in text) is marked
+        assert ("## The state of the compiled cases" in text) is marked

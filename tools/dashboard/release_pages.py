@@ -23,7 +23,7 @@ from benchmarks.cases import from_label
 from .. import REPO_ROOT, ToolError
 from ..history.releases import load_histories
 from ..history.pictures import confirmed_plots, step_map
-from ..history.steps import HistoryData, confirmed_steps, probe_text
+from ..history.steps import HistoryData, confirmed_steps, probe_text, verdict_text
 from ..reports.verdicts import detectable_text
 from ..results.atomic import write_atomic
 from .pages import add_nav_items, page, patch
@@ -167,7 +167,9 @@ def regression_entries(html_dir, machine, steps):
                                       if isinstance(v, list) and v[j] is not None),
                         [[None, rev_b, before[j], after[j]]],
                         f"{interval(step)}, q = {step['q']:.2g} ({step['test']}); bare "
-                        f"probe {probe_text(step.get('probe'))}"])
+                        f"probe {probe_text(step.get('probe'))}"
+                        + ("; Sleef state unknown" if step.get("state") == "not read"
+                           else "")])
     return entries
 
 
@@ -267,7 +269,7 @@ def changes_page(main_html_dir):
                 + (" (control)" if s["control"] else ""),
                 e(f"{s['before']} → {s['after']}" + (
                     f" (spans {', '.join(s['spans'])})" if s.get("spans") else "")),
-                e(s["verdict"]), e(interval(s)),
+                e(verdict_text(s)), e(interval(s)),
                 f"{s['q']:.2g}", e(s["test"]),
                 detectable_text(s["detectable"]), e(probe_text(s.get("probe"))),
                 e(s.get("instructions") or "not counted"))) + "</tr>")

@@ -40,7 +40,7 @@ from ..reports.tables import fmt_time, render
 from ..reports.verdicts import (GATE, detectable_text, drift, judge_families, power_at,
                                 result_of_logs, verdict_among)
 from ..results.atomic import write_text_atomic
-from ..run.interleave import fold_passes
+from ..run.interleave import fold_passes, witnessed
 from ..run.state_witness import SLOW_FACTOR, fast_level, is_slow
 from .counts import counts_text, load_counts
 from ..run.environments import CANARY_SUFFIX
@@ -181,6 +181,16 @@ class HistoryData:
         self.all_slow = {(side, label) for rnd in self.rounds
                          for side, values in rnd["values"].items() for label in values
                          if label not in self.medians.get(side, {})}
+
+    @property
+    def state_unread(self):
+        """The compiled cases whose state too few rounds read on an AVX-512 machine (where
+        the state has two levels): their steps may be the state, not the release."""
+        isa = next((self.installed(t).get("interpreter", {}).get("cpu_isa", "")
+                    for t in self.tags if self.installed(t)), "")
+        seen = self.state_rounds
+        return {label for label in self.labels if "avx512" in isa
+                and witnessed(from_label(label)) and len(seen.get(label, ())) < MIN_STATE_ROUNDS}
 
     def witness(self):
         """{label: {side: {round: [readings]}}} (witness_of)."""
@@ -428,6 +438,7 @@ def confirmed_steps(data, steps=None):
     """[dict] of every confirmed step of every case: what the dashboard and the landing page
     list."""
     out = []
+    unread = data.state_unread
     for step in steps if steps is not None else data.steps():
         for label in data.labels:
             how = step.confirmed(label)
@@ -446,7 +457,8 @@ def confirmed_steps(data, steps=None):
                             "instructions": counts_text(data.counts, label,
                                                         step.pair[label].since or step.before,
                                                         step.after),
-                            "verdict": r.verdict})
+                            "verdict": r.verdict,
+                            "state": "not read" if label in unread else None})
     return out
 
 
@@ -561,7 +573,7 @@ def build_report(name, machine, results_dir=None, data=None, steps=None):
     for title, chosen in ((f"{history.library} cases", own),
                           ("controls", [c for c in confirmed if c["control"]])):
         rows = [[short(c["label"]), _step_name(c),
-                 c["verdict"], _interval(c), f"{c['q']:.2g}", c["test"],
+                 verdict_text(c), _interval(c), f"{c['q']:.2g}", c["test"],
                  detectable_text(c["detectable"]), probe_text(c["probe"]),
                  c["instructions"] or "not counted"]
                 for c in chosen]
@@ -637,7 +649,21 @@ def state_lines(data, confirmed):
     set aside, and the bare probe's processes of each confirmed step of those cases."""
     witness = data.witness()
     if not witness:
-        return []
+        unread = [c for c in confirmed if c.get("state") == "not read"]
+        if not data.state_unread:
+            return []
+        return ["## The state of the compiled cases", "",
+                "Compiled GELU has two levels on AVX-512 machines: a state that slows the "
+                "calls into libtorch's Sleef exp 3-10x follows the library's files, not the "
+                "process or the release (report/mechanisms.md, section 7). These rounds are "
+                "from before the workers read it, so the compiled cases' values mix the two "
+                "states unseen" + (f", and their {len(unread)} confirmed steps (marked "
+                                   "\"Sleef state unknown\") may be the state, not the "
+                                   "release. " if unread else " (no step of theirs is "
+                                   "confirmed). ")
+                + f"{MIN_STATE_ROUNDS} more rounds (`python -m tools history "
+                f"{data.history.name} --rounds {len(data.rounds) + MIN_STATE_ROUNDS} --machine "
+                f"{data.machine}`) read it and judge these cases on those rounds alone.", ""]
     fast = data.fast
     readings = witness_readings(data.rounds)
     seen = set().union(*data.state_rounds.values())
@@ -682,6 +708,12 @@ def state_lines(data, confirmed):
                 "process is timed again, up to twice, and a round left slow is not paired):",
                 "", *lines, ""]
     return out
+
+
+def verdict_text(step):
+    """'REGRESSION', or 'REGRESSION (Sleef state unknown)' where the step may be the state."""
+    return step["verdict"] + (" (Sleef state unknown)" if step.get("state") == "not read"
+                              else "")
 
 
 def probe_text(probe):
