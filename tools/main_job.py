@@ -108,8 +108,8 @@ def move_aside_broken(paths):
         if os.path.exists(path) and not parses(path):
             aside = f"{path}.broken-{time.strftime('%Y%m%dT%H%M%S')}"
             os.replace(path, aside)
-            messages.append(f"{os.path.relpath(path, REPO_ROOT)} did not parse: moved aside to "
-                            f"{os.path.basename(aside)}")
+            where = os.path.relpath(path, REPO_ROOT) if path.startswith(REPO_ROOT) else path
+            messages.append(f"{where} did not parse: moved aside to {os.path.basename(aside)}")
     return messages
 
 
@@ -117,21 +117,6 @@ def guarded_files(results_dir):
     """Every JSON file asv may rewrite under results/ (result files, machine files,
     benchmarks.json): results/ holds asv's files only."""
     return glob.glob(os.path.join(results_dir, "**", "*.json"), recursive=True)
-
-
-def check_machine_file():
-    """An unreadable ~/.asv-machine.json stops every later asv command with no reason given;
-    move it aside (asv machine --yes writes a new one) and say so."""
-    if os.path.exists(MACHINE_FILE) and not parses(MACHINE_FILE):
-        aside = f"{MACHINE_FILE}.broken-{time.strftime('%Y%m%dT%H%M%S')}"
-        os.replace(MACHINE_FILE, aside)
-        say(f"{MACHINE_FILE} did not parse (an interrupted write): moved aside to {aside}; "
-            "registering the machine again")
-
-
-def asv(args, config, env=None):
-    """One asv invocation with atomic writes; its output goes to the console."""
-    return run_asv(args, config, env).returncode
 
 
 def dirty_files():
@@ -211,11 +196,12 @@ def start(args):
                            "be filed under a commit that does not hold the code measured. "
                            "Commit first, or pass --allow-dirty (recorded in the results)")
     machine = machine_name()
-    for message in move_aside_broken(guarded_files(results_dir)):
+    # an unreadable ~/.asv-machine.json stops every later asv command with no reason given:
+    # moved aside too, and `asv machine --yes` writes a new one
+    for message in move_aside_broken(guarded_files(results_dir) + [MACHINE_FILE]):
         say(message)
-    check_machine_file()
     say(f"machine: registering {machine!r} (asv machine --yes)")
-    if asv(["machine", "--yes", "--machine", machine], config) != 0:
+    if run_asv(["machine", "--yes", "--machine", machine], config).returncode != 0:
         raise ToolError("asv machine failed: see its output above")
     return results_dir, config, commit, dirty, machine
 
@@ -245,7 +231,8 @@ def run_phases(args, results_dir, config, progress_file, asv_args, results):
             continue
         say(head)
         phase_start = time.perf_counter()
-        code = asv([*asv_args, "--record-samples", "--bench", phase.regex], config)
+        code = run_asv([*asv_args, "--record-samples", "--bench", phase.regex],
+                       config).returncode
         say(f"{label}: {time.perf_counter() - phase_start:.0f} s")
         if code != 0:
             failed.append(label)
