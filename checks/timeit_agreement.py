@@ -31,7 +31,7 @@ import timeit
 
 from tools import REPO_ROOT, ToolError, add_rounds, command_parser, run_main
 from tools.results.rows import load_rows, result_files, unquote
-from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.run.asv_config import asv_checked, head_commit, scratch_config
 from tools.run.environments import overlay, pip_into
 
 SIZES = [100, 10_000]
@@ -51,10 +51,10 @@ def timed_cases():
 def asv_medians(scratch):
     """{(size, impl): (median seconds, calls per sample)} from a real `asv run` here."""
     config = scratch_config(scratch)
-    run_asv(["machine", "--yes"], config)
+    asv_checked(["machine", "--yes"], config)
     cases = timed_cases()
     regex = "|".join(case.regex for case in cases)
-    run_asv(
+    asv_checked(
         ["run", "-E", f"existing:{sys.executable}", "--set-commit-hash", head_commit(),
          "--bench", regex],
         config,

@@ -37,7 +37,7 @@ from tools.reports.tables import render
 from tools.reports.verdicts import judge, result_of_logs
 from tools.results.atomic import write_json_atomic
 from tools.results.rows import load_rows, result_files
-from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.run.asv_config import asv_checked, head_commit, scratch_config
 from tools.run.interleave import DATA_CACHE, case_requests, measure_round, round_order
 
 OVERLAY_ROOT = os.path.join(REPO_ROOT, ".asv", "harness-overlay")
@@ -69,9 +69,9 @@ def overlay_python(release):
 def asv_round(python, launcher, cases, scratch, extra_env=None):
     """{label: {"median", "samples"}} from one `asv run` of every case in `python`."""
     config = scratch_config(scratch)
-    run_asv(["machine", "--yes"], config)
+    asv_checked(["machine", "--yes"], config)
     regex = "|".join(case.regex for case in cases)
-    run_asv(["run", "-E", f"existing:{python}", "--set-commit-hash", head_commit(),
+    asv_checked(["run", "-E", f"existing:{python}", "--set-commit-hash", head_commit(),
              "--launch-method", launcher, "--record-samples", "--bench", regex], config,
             env={**os.environ, DATA_CACHE_VAR: DATA_CACHE, **(extra_env or {})})
     results_dir = os.path.join(scratch, "results")

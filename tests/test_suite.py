@@ -12,7 +12,7 @@ from benchmarks.bench_sum import Sum
 from benchmarks.impls import SUMS
 from tools.reports import headline
 from tools.run import provenance
-from tools.run.asv_config import run_asv, scratch_config
+from tools.run.asv_config import asv_checked, scratch_config
 from tools import REPO_ROOT
 from tools.results.rows import unquote
 from benchmarks.cases import benchmark_classes
@@ -59,7 +59,7 @@ def test_asv_runner_pin_is_the_installed_one():
 
 @pytest.mark.integration
 def test_asv_check_passes(tmp_path):
-    out = run_asv(["check", "-E", f"existing:{sys.executable}"], scratch_config(str(tmp_path)))
+    out = asv_checked(["check", "-E", f"existing:{sys.executable}"], scratch_config(str(tmp_path)))
     assert "No problems found" in out
 
 

@@ -18,8 +18,9 @@ def scratch_config(scratch_dir, **overrides):
                                 **{**settings, **overrides})
 
 
-def run_asv(args, config, env=None, timeout=None):
-    """Run asv (guarded) in this interpreter's environment; raise with its output if it fails."""
+def asv_checked(args, config, env=None, timeout=None):
+    """Run asv (guarded) in this interpreter's environment; its output, or raise with it if
+    asv fails."""
     return launch(args, config, env=env, check=True, timeout=timeout).stdout
 
 

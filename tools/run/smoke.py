@@ -18,7 +18,7 @@ import time
 
 from .. import add_bench, command_parser, run_main
 from ..results.config import load_config
-from .asv_config import head_commit, run_asv, scratch_config
+from .asv_config import asv_checked, head_commit, scratch_config
 from ..results.rows import load_rows, result_files
 
 
@@ -42,12 +42,12 @@ def one_case_per_method():
 def smoke(out_dir, bench=None):
     """Run (quick) and publish into `out_dir`; return the rows of the written result file."""
     config = scratch_config(out_dir)
-    run_asv(["machine", "--yes"], config)
+    asv_checked(["machine", "--yes"], config)
     args = ["run", "--quick", "-E", f"existing:{sys.executable}",
             "--set-commit-hash", head_commit(), "--show-stderr"]
     args += ["--bench", bench or one_case_per_method()]
-    run_asv(args, config, env={**os.environ, "ARRAY_OP_BENCH_QUICK": "1"})
-    run_asv(["publish"], config)
+    asv_checked(args, config, env={**os.environ, "ARRAY_OP_BENCH_QUICK": "1"})
+    asv_checked(["publish"], config)
     results_dir = os.path.join(out_dir, "results")
     return load_rows(result_files(results_dir)[0], results_dir)
 
