@@ -187,13 +187,13 @@ def test_asv_skip_existing_would_drop_a_split_phase_so_resume_keeps_its_own_reco
     import glob
     import sys
 
-    from tools.run.asv_config import head_commit, run_asv, scratch_config
+    from tools.run.asv_config import asv_checked, head_commit, scratch_config
     from tools.run.phases import phases
 
     split = [p for p in phases() if p.label.startswith("AxisSum shape=")][:2]
     assert len(split) == 2
     config = scratch_config(str(tmp_path))
-    run_asv(["machine", "--yes"], config)
+    asv_checked(["machine", "--yes"], config)
     base = ["run", "--quick", "-E", f"existing:{sys.executable}", "--set-commit-hash",
             head_commit()]
 
@@ -203,10 +203,10 @@ def test_asv_skip_existing_would_drop_a_split_phase_so_resume_keeps_its_own_reco
         values = json.load(open(path))["results"]["bench_axis_sum.AxisSum.time_axis_sum"][0]
         return sum(v is not None and v == v for v in values)
 
-    run_asv([*base, "--bench", split[0].regex], config)
+    asv_checked([*base, "--bench", split[0].regex], config)
     first = measured()
     assert first > 0
-    run_asv([*base, "--skip-existing-successful", "--bench", split[1].regex], config)
+    asv_checked([*base, "--skip-existing-successful", "--bench", split[1].regex], config)
     assert measured() == first  # the second shape was skipped, not measured
-    run_asv([*base, "--bench", split[1].regex], config)
+    asv_checked([*base, "--bench", split[1].regex], config)
     assert measured() == 2 * first  # without the flag it is

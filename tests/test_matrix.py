@@ -12,7 +12,7 @@ import pytest
 
 from tools.reports import compare_releases, release_timeline
 from tools.run import provenance
-from tools.run.asv_config import head_commit, run_asv, scratch_config
+from tools.run.asv_config import asv_checked, head_commit, scratch_config
 from tools.results.pins import pair_pins, pins
 from tools.results.rows import load_rows, result_files, unquote
 from tools.__main__ import main as tools_main
@@ -32,8 +32,8 @@ LLVMLITE = {"0.67.0": "0.49.0", PINS["numba"]: PINS["llvmlite"]}  # the one llvm
 def matrix_run():
     with tempfile.TemporaryDirectory() as out:
         config = scratch_config(out, matrix=MATRIX, exclude=[])
-        run_asv(["machine", "--yes", "--machine", "matrix-test"], config)
-        run_asv(["run", f"{head_commit()}^!", "--machine", "matrix-test", "--record-samples",
+        asv_checked(["machine", "--yes", "--machine", "matrix-test"], config)
+        asv_checked(["run", f"{head_commit()}^!", "--machine", "matrix-test", "--record-samples",
                  "--bench", SUBSET, "--show-stderr"], config, timeout=1200)
         results = os.path.join(out, "results")
         assert provenance.main(["--stamp", results, "--config", config]) == 0
