@@ -23,7 +23,8 @@ from benchmarks.cases import from_label
 from .. import REPO_ROOT, ToolError
 from ..history.releases import load_histories
 from ..history.pictures import confirmed_plots, step_map
-from ..history.steps import HistoryData, confirmed_steps, probe_text, verdict_text
+from ..history.steps import (HistoryData, confirmed_steps, probe_text, state_unknown,
+                             verdict_text)
 from ..reports.verdicts import detectable_text
 from ..results.atomic import write_atomic
 from .pages import add_nav_items, page, patch
@@ -168,8 +169,7 @@ def regression_entries(html_dir, machine, steps):
                         [[None, rev_b, before[j], after[j]]],
                         f"{interval(step)}, q = {step['q']:.2g} ({step['test']}); bare "
                         f"probe {probe_text(step.get('probe'))}"
-                        + ("; Sleef state unknown" if step.get("state") == "not read"
-                           else "")])
+                        + ("; Sleef state unknown" if state_unknown(step) else "")])
     return entries
 
 

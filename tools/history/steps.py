@@ -114,17 +114,27 @@ def witness_of(rounds):
     return out
 
 
+def state_rounds_of(rounds):
+    """{label: {round numbers whose workers read the case's state}}."""
+    return {label: set().union(*by_side.values())
+            for label, by_side in witness_of(rounds).items()}
+
+
+def state_unknown(step):
+    """Whether a confirmed step is of a compiled case whose state too few rounds read."""
+    return step.get("state") == "not read"
+
+
 def judged_entries(rounds, passes=None):
     """Each round's entry of each case as the history judges it: (fast level or None,
     {side: {label: {round: entry}}}). Compiled GELU's passes read in the slow state of its
     Sleef calls are set aside (entry's median and samples from its fast passes only): the
-    state follows the library's files, not the release (report/mechanisms.md, section 7).
+    state is not the release's (report/mechanisms.md, section 7).
     A case whose state the workers read is judged on the rounds that read it once there are
     MIN_STATE_ROUNDS of them: its earlier rounds mix the two states unseen."""
     readings = witness_readings(rounds)
     fast = fast_level(readings) if readings else None
-    seen = {label: set().union(*by_side.values())
-            for label, by_side in witness_of(rounds).items()}
+    seen = state_rounds_of(rounds)
     out = {}
     for rnd in rounds:
         for side, values in rnd["values"].items():
@@ -199,8 +209,7 @@ class HistoryData:
     @property
     def state_rounds(self):
         """{label: {round numbers that read the state}}."""
-        return {label: set().union(*by_side.values())
-                for label, by_side in self.witness().items()}
+        return state_rounds_of(self.rounds)
 
     def probe_of(self, label, before, after):
         """The bare probe of one step ({"ratio", "low", "high", "agrees"}), or None."""
@@ -649,7 +658,7 @@ def state_lines(data, confirmed):
     set aside, and the bare probe's processes of each confirmed step of those cases."""
     witness = data.witness()
     if not witness:
-        unread = [c for c in confirmed if c.get("state") == "not read"]
+        unread = [c for c in confirmed if state_unknown(c)]
         if not data.state_unread:
             return []
         return ["## The state of the compiled cases", "",
@@ -712,8 +721,7 @@ def state_lines(data, confirmed):
 
 def verdict_text(step):
     """'REGRESSION', or 'REGRESSION (Sleef state unknown)' where the step may be the state."""
-    return step["verdict"] + (" (Sleef state unknown)" if step.get("state") == "not read"
-                              else "")
+    return step["verdict"] + (" (Sleef state unknown)" if state_unknown(step) else "")
 
 
 def probe_text(probe):
