@@ -160,6 +160,22 @@ def test_a_stored_history_keeps_its_passes_and_a_new_one_takes_the_default(tmp_p
     assert load_progress(str(path), dict(expected, passes=2), True)["passes"] == 2  # --fresh
 
 
+def test_new_passes_before_round_one_keep_the_preflight_of_the_same_environments(tmp_path):
+    from tools.history.run import FORMAT, load_progress
+
+    expected = {"history": "torch", "subset": "seed", "rounds": 3, "cases": ["a"],
+                "ledger": {"torch-2.13.0": "c1"}, "passes": 2}
+    preflight = {"seconds": 917.4, "skipped": {}, "gaps": {}}
+    path = tmp_path / "rounds.json"
+    path.write_text(json.dumps(dict(expected, passes=4, format=FORMAT, measured=[],
+                                    preflight=preflight)))
+    again = load_progress(str(path), expected, False)
+    assert again["passes"] == 2 and again["preflight"] == preflight and not again["measured"]
+    other = dict(expected, ledger={"torch-2.13.0": "c2"})  # other environments: prepared anew
+    assert "preflight" not in load_progress(str(path), other, False)
+    assert "preflight" not in load_progress(str(path), expected, True)  # --fresh
+
+
 def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
     from benchmarks import seed
     from benchmarks.bench_axis_sum import AxisSum

@@ -663,8 +663,8 @@ def state_lines(data, confirmed):
             return []
         return ["## The state of the compiled cases", "",
                 "Compiled GELU has two levels on AVX-512 machines: a state that slows the "
-                "calls into libtorch's Sleef exp 3-10x follows the library's files, not the "
-                "process or the release (report/mechanisms.md, section 7). These rounds are "
+                "calls into libtorch's Sleef exp 3-10x, not chosen by the release; what sets "
+                "it is not known (report/mechanisms.md, section 7). These rounds are "
                 "from before the workers read it, so the compiled cases' values mix the two "
                 "states unseen" + (f", and their {len(unread)} confirmed steps (marked "
                                    "\"Sleef state unknown\") may be the state, not the "
@@ -681,8 +681,8 @@ def state_lines(data, confirmed):
                for n in by_round if n not in data.medians.get(side, {}).get(label, {}))
     out = ["## The state of the compiled cases", "",
            "Compiled GELU has two levels on AVX-512 machines: a state that slows the calls "
-           "into libtorch's Sleef exp (and erf, which GELU's loop inlines) 3-10x; it follows "
-           "the library's files, not the process or the release (report/mechanisms.md, "
+           "into libtorch's Sleef exp (and erf, which GELU's loop inlines) 3-10x, not chosen "
+           "by the release; what sets it is not known (report/mechanisms.md, "
            "section 7). Every worker read it right after each timing of "
            "these cases: compiled exp over compiled polynomial (tools/run/state_witness.py), "
            f"slow where over {SLOW_FACTOR}x the fast level ({fast:.2f}). {slow} of "

@@ -2,7 +2,7 @@
 
 On AVX-512 machines compiled GELU has two levels 1.4-6x apart, chosen by a state that slows
 libtorch's Sleef_expf16_u10 calls 3-10x, not vector arithmetic; it comes and goes within
-seconds to minutes and follows the library's files, not the process or the release
+seconds to minutes, not chosen by the release; what sets it is not known
 (report/mechanisms.md, section 7). The witness times two kernels compiled by inductor, one
 exp (a Sleef call per 16 elements, as the erf inlined in GELU's loop) and 25 multiply-adds
 (no call), and returns their ratio: about the same in every fast period, 1.5x or more of it
