@@ -136,9 +136,33 @@ def test_passes_repeat_a_case_pass_after_pass_and_fold_into_one_value():
     assert a["steal"] == 3 and a["seconds"] == 1.5 and a["pass_seconds"] == [0.5] * 3
     # a report judging the round on its first k passes reads what k passes would have
     from tools.history.steps import first_passes
-    assert first_passes(a) == a["median"] and first_passes(a, 1) == 1.0
-    assert first_passes(a, 2) == pytest.approx(2.0) and first_passes(values["a"], 9) == a["median"]
-    assert first_passes({"median": 5.0}, 2) == 5.0  # a round of one pass
+    assert first_passes(a) == [1.0, 4.0, 2.0] and first_passes(a, 1) == [1.0]
+    assert first_passes(a, 2) == [1.0, 4.0] and first_passes(a, 9) == [1.0, 4.0, 2.0]
+    assert first_passes({"median": 5.0}, 2) == [5.0]  # a round of one pass
+    # passes read in the slow Sleef state are set aside (fast level 1.0, slow above 1.5x)
+    assert first_passes(dict(a, witness=[1.0, 2.0, 1.1]), fast=1.0) == [1.0, 2.0]
+    assert first_passes(dict(a, witness=[2.0, 2.0, 2.0]), fast=1.0) == []
+
+
+def test_a_round_takes_the_fastest_of_as_many_passes_in_every_release():
+    from tools.history.steps import judged_entries
+
+    def entry(passes, witness=None):
+        out = {"median": math.exp(sum(map(math.log, passes)) / len(passes)),
+               "passes": passes, "samples": passes}
+        return dict(out, witness=witness) if witness else out
+
+    label = "Gelu.time_gelu(1000000, compiled, cpu, default)"
+    # release b lost two passes to the slow state: both releases take their first 2 fast
+    # passes, so a's 0.8 in its third pass (the fastest of 4 reads lower than of 2) is not used
+    rounds = [{"round": n, "values": {
+        "a": {label: entry([1.0, 1.2, 0.8, 1.1], [0.5] * 4)},
+        "b": {label: entry([1.1, 5.0, 1.0, 5.0], [0.5, 2.0, 0.5, 2.0])}}} for n in (1, 2, 3)]
+    _, judged = judged_entries(rounds)
+    assert [judged[s][label][1]["median"] for s in "ab"] == [1.0, 1.0]
+    assert judged["b"][label][1]["samples"] == [1.1, 1.0]  # the fast passes only
+    _, first = judged_entries(rounds, passes=1)
+    assert [first[s][label][1]["median"] for s in "ab"] == [1.0, 1.1]
 
 
 def test_a_stored_history_keeps_its_passes_and_a_new_one_takes_the_default(tmp_path):

@@ -119,9 +119,15 @@ def _combinations(params):
 
 
 def write(results_dir, machine, benchmarks, commit, date_ms, values, started_at):
+    """Write (or rewrite, after every round or a change in how rounds are judged) one
+    release's result file; a rewrite keeps the time its first round started."""
     with open(os.path.join(results_dir, machine, "machine.json")) as f:
         machine_params = {k: v for k, v in json.load(f).items() if k != "version"}
-    doc = result_file(benchmarks, machine_params, commit, date_ms, values, started_at)
     path = os.path.join(results_dir, machine, f"{commit[:8]}-{ENV_NAME}.json")
+    if os.path.isfile(path):
+        with open(path) as f:
+            rows = list(json.load(f).get("results", {}).values())
+        started_at = rows[0][3] if rows and rows[0][3] else started_at
+    doc = result_file(benchmarks, machine_params, commit, date_ms, values, started_at)
     write_json_atomic(path, doc)
     return path

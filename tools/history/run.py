@@ -41,6 +41,7 @@ from ..run.provenance import collect_from
 from . import asv_results, ledger
 from ..run.environments import CANARY_SUFFIX, ENV_ROOT
 from .envs import build_all
+from .steps import write_asv_results
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import RELEASES_FILE, load_history
 from .subset import SUBSET_NAMES
@@ -224,22 +225,6 @@ def run_preflight(progress, pythons, work, allow_gaps):
                              "skipped": skipped_everywhere(outcome), "gaps": gaps}
 
 
-def write_asv_results(history, progress, results_dir, machine, benchmarks):
-    """One asv result file per release (not the canary's second build), from every round;
-    a compiled case's points as the report judges them (tools/history/steps.py): its fast
-    passes only, on the rounds that read the state once there are enough of them."""
-    from .steps import judged_entries
-
-    _, judged = judged_entries(progress["measured"])
-    for release in history.releases:
-        by_label = judged.get(release.tag, {})
-        values = {label: [by_round[n] for n in sorted(by_round)]
-                  for label, by_round in by_label.items()}
-        started = int(time.time() * 1000)
-        asv_results.write(results_dir, machine, benchmarks, progress["ledger"][release.tag],
-                          release.timestamp * 1000, values, started)
-
-
 def _asv_config(name, scratch, results_dir):
     """The history's asv config (only `asv machine` runs through it here)."""
     if not scratch:
@@ -262,7 +247,7 @@ def main(argv=None):
                                          "built environments (default: the newest)")
     parser.add_argument("--passes", type=at_least(1),
                         help="timings of each of the library's own cases per worker and round, "
-                             "their geometric mean the round's value (default: a stored "
+                             "the fastest the round's value (default: a stored "
                              f"history's own, {DEFAULT_PASSES} for a new one; controls: 1)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
     parser.add_argument("--probe-rounds", type=int, default=3,

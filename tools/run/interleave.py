@@ -118,8 +118,9 @@ def with_passes(cases, passes):
 
 
 def fold_passes(medians):
-    """The round's one value of a case timed in several passes: the geometric mean of their
-    medians (the unit of analysis is log time)."""
+    """The stored summary of a case timed in several passes: the geometric mean of their
+    medians, kept in the rounds file beside every pass; a history judges the fastest pass
+    instead (fastest_of, tools/history/steps.py)."""
     return math.exp(sum(math.log(m) for m in medians) / len(medians))
 
 
