@@ -154,7 +154,8 @@ def test_a_round_takes_the_fastest_of_as_many_passes_in_every_release():
 
     label = "Gelu.time_gelu(1000000, compiled, cpu, default)"
     # release b lost two passes to the slow state: both releases take their first 2 fast
-    # passes, so a's 0.8 in its third pass (the fastest of 4 reads lower than of 2) is not used
+    # passes and the faster of them, so a's 0.8 in its third pass (the fastest of 4 reads
+    # lower than of 2) is not used
     rounds = [{"round": n, "values": {
         "a": {label: entry([1.0, 1.2, 0.8, 1.1], [0.5] * 4)},
         "b": {label: entry([1.1, 5.0, 1.0, 5.0], [0.5, 2.0, 0.5, 2.0])}}} for n in (1, 2, 3)]
@@ -163,6 +164,11 @@ def test_a_round_takes_the_fastest_of_as_many_passes_in_every_release():
     assert judged["b"][label][1]["samples"] == [1.1, 1.0]  # the fast passes only
     _, first = judged_entries(rounds, passes=1)
     assert [first[s][label][1]["median"] for s in "ab"] == [1.0, 1.1]
+    # with as many fast passes on both sides: the geometric mean of the fastest half
+    from tools.history.steps import fastest_of
+    assert fastest_of([1.0, 1.2, 0.8, 1.1], 4) == pytest.approx(math.sqrt(0.8))
+    assert fastest_of([4.0, 1.0, 9.0, 2.0, 3.0, 8.0, 5.0, 7.0], 8) == pytest.approx(24 ** 0.25)
+    assert fastest_of([2.0, 3.0, 1.0], 3) == pytest.approx(math.sqrt(2.0))
 
 
 def test_a_stored_history_keeps_its_passes_and_a_new_one_takes_the_default(tmp_path):

@@ -247,7 +247,7 @@ def main(argv=None):
                                          "built environments (default: the newest)")
     parser.add_argument("--passes", type=at_least(1),
                         help="timings of each of the library's own cases per worker and round, "
-                             "the fastest the round's value (default: a stored "
+                             "the fastest half the round's value (default: a stored "
                              f"history's own, {DEFAULT_PASSES} for a new one; controls: 1)")
     parser.add_argument("--fresh", action="store_true", help="start again from round 1")
     parser.add_argument("--probe-rounds", type=int, default=3,

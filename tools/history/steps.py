@@ -94,14 +94,17 @@ def first_passes(entry, passes=None, fast=None):
 
 
 def fastest_of(values, count):
-    """A round's value of a case timed in several passes: the fastest of its first `count`
-    passes, `count` the same for every release of that round. Within a pass the batches
-    agree; between passes the level moves, and only ever up (another tenant, a worse
-    placement): the fastest pass is the release's level with the least of that in it. Every
-    release of a round takes the same number of passes, since the fastest of 8 reads lower
-    than the fastest of 3 of the same distribution (compiled GELU's slow passes are set
-    aside, so its counts differ). docs/methodology.md, "The fastest pass"."""
-    return min(values[:count])
+    """A round's value of a case timed in several passes: the geometric mean of the fastest
+    half of its first `count` passes (the fastest of 2, the 2 fastest of 4, 4 of 8), `count`
+    the same for every release of that round. Within a pass the batches agree; between
+    passes the level moves. Where it moves only up (another tenant, a worse placement), the
+    fastest passes hold the release's level; where it scatters both ways, the mean of half
+    of them keeps most of the mean's precision, where the single fastest loses it. Every
+    release of a round takes as many passes, since the fastest of 8 reads lower than the
+    fastest of 3 of the same spread (compiled GELU's slow passes are set aside, so its
+    counts differ). docs/methodology.md, "The fastest half of the passes"."""
+    kept = sorted(values[:count])[:(count + 1) // 2]
+    return math.exp(sum(map(math.log, kept)) / len(kept))
 
 
 def witness_readings(rounds):
@@ -714,8 +717,8 @@ def state_lines(data, confirmed):
            "these cases: compiled exp over compiled polynomial (tools/run/state_witness.py), "
            f"slow where over {SLOW_FACTOR}x the fast level ({fast:.2f}). {slow} of "
            f"{len(readings)} passes read slow and are set aside: a round's value is the "
-           f"fastest of its fast passes, as many in every release ({lost} points had none "
-           "and are missing). "
+           f"mean of the fastest half of its fast passes, as many in every release ({lost} "
+           "points had none and are missing). "
            + (f"These cases are judged on the {len(seen)} rounds that read the state only "
               "(rounds from before the witness mix the two states unseen). "
               if len(seen) >= MIN_STATE_ROUNDS else

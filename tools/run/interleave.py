@@ -119,8 +119,8 @@ def with_passes(cases, passes):
 
 def fold_passes(medians):
     """The stored summary of a case timed in several passes: the geometric mean of their
-    medians, kept in the rounds file beside every pass; a history judges the fastest pass
-    instead (fastest_of, tools/history/steps.py)."""
+    medians, kept in the rounds file beside every pass; a history judges the fastest half
+    of them instead (fastest_of, tools/history/steps.py)."""
     return math.exp(sum(math.log(m) for m in medians) / len(medians))
 
 
