@@ -112,8 +112,8 @@ def analyse(measured, labels, sides, passes):
 
 def passes_tradeoff(measured, labels, sides, passes, family):
     """[{"passes", "seconds", "detectable": {label: ratio}, "fastest": {label: ratio}}] for 1,
-    2, 4, ... passes: the A/A on the mean (and on the fastest, what a history judges) of each
-    worker's first k passes, its detectable change at the threshold of a
+    2, 4, ... passes: the A/A on the mean (and on the single fastest pass, the statistic tried
+    before a history's fastest half) of each worker's first k passes, its detectable change at the threshold of a
     history step (BH over `family` cases), and the round's cost at k passes of every case,
     scaled from the measured seconds per timing."""
     timings = sum(len(v) for rnd in measured for v in rnd["values"].values())

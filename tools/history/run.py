@@ -67,6 +67,7 @@ def case_passes(cases, library, passes):
 def load_progress(path, expected, fresh):
     """The stored run if it is this very history (same releases, canary, subset, cases),
     else a fresh one. Another subset's rounds are never overwritten."""
+    data = None
     if os.path.isfile(path) and not fresh:
         with open(path) as f:
             data = json.load(f)
@@ -85,16 +86,14 @@ def load_progress(path, expected, fresh):
             raise ToolError(
                 f"{os.path.relpath(path, REPO_ROOT)} holds the {data.get('subset')!r} subset's "
                 f"rounds; measure {expected['subset']!r} with --scratch DIR (or --machine NAME)")
-        fresh_run = dict(expected, format=FORMAT, measured=[],
-                         passes=expected["passes"] or DEFAULT_PASSES)
-        if not data.get("measured") and "preflight" in data and all(
-                data.get(k) == v for k, v in expected.items() if k not in ("rounds", "passes")):
-            # passes changed before round 1: preparing a case does not depend on its passes,
-            # so the same environments' preflight stands (it takes 15 min for torch)
-            fresh_run["preflight"] = data["preflight"]
-        return fresh_run
-    return dict(expected, format=FORMAT, measured=[],
-                passes=expected["passes"] or DEFAULT_PASSES)
+    fresh_run = dict(expected, format=FORMAT, measured=[],
+                     passes=expected["passes"] or DEFAULT_PASSES)
+    if data is not None and not data.get("measured") and "preflight" in data and all(
+            data.get(k) == v for k, v in expected.items() if k not in ("rounds", "passes")):
+        # passes changed before round 1: preparing a case does not depend on its passes,
+        # so the same environments' preflight stands (it takes 15 min for torch)
+        fresh_run["preflight"] = data["preflight"]
+    return fresh_run
 
 
 def installed_record(side, record, versions):

@@ -41,7 +41,7 @@ from ..reports.tables import fmt_time, render
 from ..reports.verdicts import (GATE, detectable_text, drift, judge_families, power_at,
                                 result_of_logs, verdict_among)
 from ..results.atomic import write_text_atomic
-from ..run.interleave import witnessed
+from ..run.interleave import fold_passes, witnessed
 from ..run.state_witness import SLOW_FACTOR, fast_level, is_slow
 from .counts import counts_text, load_counts
 from ..run.environments import CANARY_SUFFIX
@@ -103,8 +103,7 @@ def fastest_of(values, count):
     release of a round takes as many passes, since the fastest of 8 reads lower than the
     fastest of 3 of the same spread (compiled GELU's slow passes are set aside, so its
     counts differ). docs/methodology.md, "The fastest half of the passes"."""
-    kept = sorted(values[:count])[:(count + 1) // 2]
-    return math.exp(sum(map(math.log, kept)) / len(kept))
+    return fold_passes(sorted(values[:count])[:(count + 1) // 2])
 
 
 def witness_readings(rounds):
