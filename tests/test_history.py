@@ -525,6 +525,12 @@ def test_history_counts_map_timed_cases_and_read_beside_a_step(tmp_path):
     assert counts.counts_text(data, label, "a", "b") == "+0.01 %: not the code"
     assert counts.counts_text(data, label, "a", "c") == "+8.00 %: codegen changed"
     assert counts.counts_text(data, label, "a", "missing") == ""
+    # where the canary's two builds differ on the case, a step must go beyond that too
+    twins = {"t": {label: 20000.0}, "t-aa": {label: 20100.0}}
+    assert counts.counts_text({**data, **twins}, label, "a", "b", ("t", "t-aa")) == \
+        "+0.01 %: not the code (the canary's builds differ by 0.50 %)"
+    assert counts.counts_text({**data, **twins}, label, "a", "c", ("t", "t-aa")).startswith(
+        "+8.00 %: codegen changed")
     (tmp_path / "m").mkdir()
     assert counts.load_counts(str(tmp_path), "m") == {}
     (tmp_path / "m" / counts.COUNTS_FILE).write_text(json.dumps(

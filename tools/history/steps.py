@@ -494,7 +494,7 @@ def confirmed_steps(data, steps=None):
                             "detectable": step.pair[label].detectable,
                             "instructions": counts_text(data.counts, label,
                                                         step.pair[label].since or step.before,
-                                                        step.after),
+                                                        step.after, (data.twin, data.canary)),
                             "verdict": r.verdict,
                             "state": "not read" if label in unread else None})
     return out
