@@ -13,10 +13,11 @@ p-values must stay at or under nominal); +5/10/20 % injected at every unflagged 
 time, the rest as measured. Groundwork for the histories' statistical model: the variant a
 history adopts must pass all of these on its own data first.
 
---passes: the cost against what is seen. A history timed with `--passes K` keeps every pass, so
-its rounds are judged again, by the report's own model, on their first 1, 2, 4, ... K passes:
-seconds a round (start-up and controls as measured, the own cases' timings scaled), confirmed
-steps, canary flags, the own cases' median detectable change, +5/10/20 % seen.
+--passes: the cost against what is seen. A history keeps every round and every pass, so it is
+judged again, by the report's own model, on its first 3, 4, ... R rounds and its first 1, 2,
+4, ... K passes: minutes of rounds (start-up and controls as measured, the own cases' passes
+as timed), confirmed steps, canary flags, the own cases' median detectable change, +5/10/20 %
+seen.
 """
 import math
 import sys
@@ -135,28 +136,46 @@ def round_seconds(data, passes):
     return sum(out) / len(out)
 
 
-def passes_tradeoff(name, machine, results_dir=None):
-    """[row] for 1, 2, 4, ... up to the stored passes: the same rounds judged on each round's
-    first k passes by the report's own model (verdicts, canary, injected steps)."""
-    stored = HistoryData(name, machine, results_dir).progress.get("passes", 1)
+def tradeoff(name, machine, results_dir=None):
+    """[row] for every (first r rounds, first k passes) of the stored history, r from 3 up,
+    k = 1, 2, 4, ... up to the stored passes: the same data judged by the report's own model
+    (verdicts, canary, injected steps), what a history stopped there would have read. The
+    minutes are the rounds' only (the preflight and the probe come on top)."""
+    stored = HistoryData(name, machine, results_dir)
+    most = stored.progress.get("passes", 1)
+    counts = sorted({min(2 ** i, most) for i in range(most.bit_length() + 1)})
     rows = []
-    k = 1
-    while k <= stored:
-        data = HistoryData(name, machine, results_dir, passes=k)
-        steps = data.steps()
-        flagged, _ = data.canary_power()
-        confirmed = sum(step.confirmed(label) is not None for step in steps
-                        for label in data.labels)
-        own = [r.detectable for step in steps for label, r in step.pair.items()
-               if not data.controls[label] and not math.isnan(r.detectable)]
-        seen = {f: data.injected_power(f, steps) for f in INJECTED}
-        rows.append({"passes": k, "seconds": round_seconds(data, k), "confirmed": confirmed,
-                     "canary": len(flagged),
-                     "detectable own (median)": float(np.median(own)) if own else math.nan,
-                     **{f"+{round((f - 1) * 100)} % {kind}": seen[f][kind]
-                        for f in INJECTED for kind in ("own", "controls", "all")}})
-        k = k * 2 if k * 2 <= stored or k == stored else stored
+    for r in range(3, len(stored.rounds) + 1):
+        for k in counts:
+            data = HistoryData(name, machine, results_dir, passes=k, rounds=r)
+            steps = data.steps()
+            flagged, _ = data.canary_power()
+            confirmed = sum(step.confirmed(label) is not None for step in steps
+                            for label in data.labels)
+            own = [res.detectable for step in steps for label, res in step.pair.items()
+                   if not data.controls[label] and not math.isnan(res.detectable)]
+            seen = {f: data.injected_power(f, steps) for f in INJECTED}
+            rows.append({"rounds": r, "passes": k,
+                         "minutes": r * round_seconds(data, k) / 60, "confirmed": confirmed,
+                         "canary": len(flagged),
+                         "detectable own (median)": float(np.median(own)) if own else math.nan,
+                         **{f"+{round((f - 1) * 100)} % {kind}": seen[f][kind]
+                            for f in INJECTED for kind in ("own", "controls", "all")}})
     return rows
+
+
+def tradeoff_table(rows):
+    """The grid as a markdown table (docs and reports quote it)."""
+    head = ["rounds", "passes", "minutes", "confirmed", "canary", "detectable own (median)",
+            "+5 % all", "+10 % own", "+10 % controls", "+10 % all", "+20 % all"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [f"{row['rounds']}", f"{row['passes']}", f"{row['minutes']:.0f}",
+                 f"{row['confirmed']}", f"{row['canary']}",
+                 f"+{(row['detectable own (median)'] - 1) * 100:.0f} %"]
+        cells += [f"{row[key] * 100:.0f} %" for key in head[6:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -164,22 +183,19 @@ def main(argv=None):
     parser.add_argument("history", help="numba or torch")
     add_machine(parser)
     parser.add_argument("--passes", action="store_true",
-                        help="the trade-off of passes: the history's rounds judged on their first "
-                             "1, 2, 4, ... passes (a history timed with --passes K)")
+                        help="the trade-off of rounds and passes: the history judged on its "
+                             "first 3, 4, ... rounds and first 1, 2, 4, ... passes")
     args = parser.parse_args(argv)
     machine = args.machine
     if args.passes:
-        rows = passes_tradeoff(args.history, machine)
-        print(f"== {args.history} on {machine}: the stored rounds on their first k passes")
         data = HistoryData(args.history, machine)
+        print(f"== {args.history} on {machine}: the stored rounds judged on their first r "
+              f"rounds and first k passes")
         if not all("pass_seconds" in e for r in data.rounds for v in r["values"].values()
                    for lab, e in v.items() if not data.controls[lab]):
-            print("   (seconds: these rounds predate per-pass seconds, so the own cases' time is "
-                  "scaled by k/K, which undercounts the first pass, the one that compiles)")
-        for row in rows:
-            print("   " + ", ".join(f"{k}: {v * 100:.0f} %" if isinstance(v, float) and "%" in k
-                                    else f"{k}: +{(v - 1) * 100:.0f} %" if "detectable" in k
-                                    else f"{k}: {v:.0f}" for k, v in row.items()))
+            print("   (minutes: these rounds predate per-pass seconds, so the own cases' time "
+                  "is scaled by k/K, which undercounts the first pass, the one that compiles)")
+        print(tradeoff_table(tradeoff(args.history, machine)))
         return 0
     for stat in ("median", "min"):
         for method in ("own", "pooled"):

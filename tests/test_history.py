@@ -135,7 +135,7 @@ def test_passes_repeat_a_case_pass_after_pass_and_fold_into_one_value():
     assert a["samples"] == [1.0, 4.0, 2.0] and a["position"] == 1.0  # the first pass's place
     assert a["steal"] == 3 and a["seconds"] == 1.5 and a["pass_seconds"] == [0.5] * 3
     # a report judging the round on its first k passes reads what k passes would have
-    from tools.history.steps import first_passes
+    from tools.history.passes import first_passes
     assert first_passes(a) == [1.0, 4.0, 2.0] and first_passes(a, 1) == [1.0]
     assert first_passes(a, 2) == [1.0, 4.0] and first_passes(a, 9) == [1.0, 4.0, 2.0]
     assert first_passes({"median": 5.0}, 2) == [5.0]  # a round of one pass
@@ -145,7 +145,7 @@ def test_passes_repeat_a_case_pass_after_pass_and_fold_into_one_value():
 
 
 def test_a_round_takes_the_fastest_of_as_many_passes_in_every_release():
-    from tools.history.steps import judged_entries
+    from tools.history.passes import judged_entries
 
     def entry(passes, witness=None):
         out = {"median": math.exp(sum(map(math.log, passes)) / len(passes)),
@@ -165,7 +165,7 @@ def test_a_round_takes_the_fastest_of_as_many_passes_in_every_release():
     _, first = judged_entries(rounds, passes=1)
     assert [first[s][label][1]["median"] for s in "ab"] == [1.0, 1.1]
     # with as many fast passes on both sides: the geometric mean of the fastest half
-    from tools.history.steps import fastest_of
+    from tools.history.passes import fastest_of
     assert fastest_of([1.0, 1.2, 0.8, 1.1], 4) == pytest.approx(math.sqrt(0.8))
     assert fastest_of([4.0, 1.0, 9.0, 2.0, 3.0, 8.0, 5.0, 7.0], 8) == pytest.approx(24 ** 0.25)
     assert fastest_of([2.0, 3.0, 1.0], 3) == pytest.approx(math.sqrt(2.0))
@@ -236,7 +236,8 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
 import random
 
 from tools.history.pictures import confirmed_plots, step_map
-from tools.history.steps import HistoryData, build_report, confirmed_steps
+from tools.history.report import build_report
+from tools.history.steps import HistoryData, confirmed_steps
 
 LABELS = ["Sum.time_sum(10000, numba_loop, cpu)", "Sum.time_sum(10000, numba_np_sum, cpu)",
           "Sum.time_sum(10000, numpy_sum, cpu)", "Sum.time_sum(10000, python_loop, cpu)"]
@@ -316,6 +317,23 @@ def test_a_sustained_shift_is_confirmed_by_the_levels_when_the_pair_alone_is_noi
         elsewhere += len(found) - len(at)
     assert by_any >= by_pair + 3 and by_any >= 8, (by_pair, by_any)
     assert elsewhere <= 16, elsewhere  # of 20 histories x 4 steps x 4 cases = 320
+
+
+def test_the_rounds_and_passes_grid_judges_the_first_rounds_only(tmp_path):
+    """The trade-off grid (check history-power --passes) reads the stored rounds cut to their
+    first r: the known +6 % step is confirmed at every length, a +5 % step injected is seen
+    more often with more rounds, and the canary flags nothing."""
+    from experiments.history_power import tradeoff, tradeoff_table
+    _synthetic(tmp_path, {(LABELS[0], tags_of(2)): 1.06}, rounds=6, noise=0.02, seed=3)
+    assert len(HistoryData("numba", "box", str(tmp_path), rounds=3).rounds) == 3
+    rows = tradeoff("numba", "box", str(tmp_path))
+    assert [(row["rounds"], row["passes"]) for row in rows] == [(3, 1), (4, 1), (5, 1), (6, 1)]
+    assert all(row["canary"] == 0 and row["confirmed"] == 1 for row in rows)
+    seen = [row["+5 % all"] for row in rows]
+    assert seen[-1] > seen[0] + 0.2, seen
+    assert rows[-1]["detectable own (median)"] < rows[0]["detectable own (median)"]
+    table = tradeoff_table(rows)
+    assert table.count("\n") == len(rows) + 1 and "| 6 | 1 |" in table
 
 
 def tags_of(i):

@@ -16,7 +16,8 @@ from test_history import LABELS, _synthetic, tags_of
 from tools import ToolError
 from tools.run.environments import build_env, env_python, installed_packages, seed_pins
 from tools.history.probe import agreement, bare_request, judge_steps, measure
-from tools.history.steps import HistoryData, build_report, confirmed_steps, short
+from tools.history.report import build_report, short
+from tools.history.steps import HistoryData, confirmed_steps
 from tools.reports.verdicts import CaseResult
 from tools.run import preflight
 from tools.run.interleave import case_requests

@@ -12,11 +12,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from benchmarks.cases import from_label
 
 from .. import REPO_ROOT
 from ..results.atomic import write_json_atomic
+from .passes import judged_entries
 
 COLUMNS = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a",
            "stats_ci_99_b", "stats_q_25", "stats_q_75", "stats_number", "stats_repeat",
@@ -131,3 +133,17 @@ def write(results_dir, machine, benchmarks, commit, date_ms, values, started_at)
     doc = result_file(benchmarks, machine_params, commit, date_ms, values, started_at)
     write_json_atomic(path, doc)
     return path
+
+
+def write_asv_results(history, progress, results_dir, machine, benchmarks):
+    """One asv result file per release (not the canary's second build), from every round,
+    each point as the report judges it (judged_entries): the dashboard and the report read
+    the same values. benchmarks: asv's discovery (results_dir/benchmarks.json)."""
+    _, judged = judged_entries(progress["measured"])
+    for release in history.releases:
+        by_label = judged.get(release.tag, {})
+        values = {label: [by_round[n] for n in sorted(by_round)]
+                  for label, by_round in by_label.items()}
+        started = int(time.time() * 1000)
+        write(results_dir, machine, benchmarks, progress["ledger"][release.tag],
+              release.timestamp * 1000, values, started)

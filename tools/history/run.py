@@ -39,9 +39,9 @@ from ..run.preflight import refusal, skipped_everywhere, uneven
 from ..run import preflight
 from ..run.provenance import collect_from
 from . import asv_results, ledger
+from .asv_results import write_asv_results
 from ..run.environments import CANARY_SUFFIX, ENV_ROOT
 from .envs import build_all
-from .steps import write_asv_results
 from .paths import ROUNDS_FILE, config_path, resolved
 from .releases import RELEASES_FILE, load_history
 from .subset import SUBSET_NAMES

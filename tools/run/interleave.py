@@ -120,7 +120,7 @@ def with_passes(cases, passes):
 def fold_passes(medians):
     """The stored summary of a case timed in several passes: the geometric mean of their
     medians, kept in the rounds file beside every pass; a history judges the fastest half
-    of them instead (fastest_of, tools/history/steps.py)."""
+    of them instead (fastest_of, tools/history/passes.py)."""
     return math.exp(sum(math.log(m) for m in medians) / len(medians))
 
 

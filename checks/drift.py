@@ -1,7 +1,7 @@
 """How far each case moves between full runs of the same machine and environment: the A/A
 spread that sets the Regressions page's thresholds (asv.conf.json `regressions_thresholds`).
 
-    python -m tools report drift --machine xeon-2core [--env existing]
+    python -m tools check drift --machine xeon-2core [--env existing]
 
 For every pair of result files of the machine whose environment name contains --env, the
 ratio of each case measured in both; prints, per kind of benchmark, the quantiles of
@@ -13,8 +13,8 @@ import math
 import os
 import sys
 
-from .. import REPO_ROOT, ToolError, command_parser, run_main
-from ..results.rows import load_rows
+from tools import REPO_ROOT, ToolError, command_parser, run_main
+from tools.results.rows import load_rows
 
 KINDS = ("time_", "timeraw_", "track_instructions", "track_gbps", "track_percent")
 
@@ -53,4 +53,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(run_main(main, "python -m tools.reports.run_drift"))
+    sys.exit(run_main(main, "python -m checks.drift"))
