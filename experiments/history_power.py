@@ -136,12 +136,19 @@ def round_seconds(data, passes):
     return sum(out) / len(out)
 
 
+def confirmed_set(data, steps):
+    return {(step.before, step.after, label) for step in steps for label in data.labels
+            if step.confirmed(label)}
+
+
 def tradeoff(name, machine, results_dir=None):
     """[row] for every (first r rounds, first k passes) of the stored history, r from 3 up,
     k = 1, 2, 4, ... up to the stored passes: the same data judged by the report's own model
     (verdicts, canary, injected steps), what a history stopped there would have read. The
-    minutes are the rounds' only (the preflight and the probe come on top)."""
+    minutes are the rounds' only (the preflight and the probe come on top). "not in all":
+    steps a row confirms that the whole history (every round, every pass) does not."""
     stored = HistoryData(name, machine, results_dir)
+    every = confirmed_set(stored, stored.steps())
     most = stored.progress.get("passes", 1)
     counts = sorted({min(2 ** i, most) for i in range(most.bit_length() + 1)})
     rows = []
@@ -150,13 +157,13 @@ def tradeoff(name, machine, results_dir=None):
             data = HistoryData(name, machine, results_dir, passes=k, rounds=r)
             steps = data.steps()
             flagged, _ = data.canary_power()
-            confirmed = sum(step.confirmed(label) is not None for step in steps
-                            for label in data.labels)
+            confirmed = confirmed_set(data, steps)
             own = [res.detectable for step in steps for label, res in step.pair.items()
                    if not data.controls[label] and not math.isnan(res.detectable)]
             seen = {f: data.injected_power(f, steps) for f in INJECTED}
             rows.append({"rounds": r, "passes": k,
-                         "minutes": r * round_seconds(data, k) / 60, "confirmed": confirmed,
+                         "minutes": r * round_seconds(data, k) / 60,
+                         "confirmed": len(confirmed), "not in all": len(confirmed - every),
                          "canary": len(flagged),
                          "detectable own (median)": float(np.median(own)) if own else math.nan,
                          **{f"+{round((f - 1) * 100)} % {kind}": seen[f][kind]
@@ -166,14 +173,15 @@ def tradeoff(name, machine, results_dir=None):
 
 def tradeoff_table(rows):
     """The grid as a markdown table (docs and reports quote it)."""
-    head = ["rounds", "passes", "minutes", "confirmed", "canary", "detectable own (median)",
-            "+5 % all", "+10 % own", "+10 % controls", "+10 % all", "+20 % all"]
+    head = ["rounds", "passes", "minutes", "confirmed", "not in all", "canary",
+            "detectable own (median)", "+5 % all", "+10 % own", "+10 % controls", "+10 % all",
+            "+20 % all"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [f"{row['rounds']}", f"{row['passes']}", f"{row['minutes']:.0f}",
-                 f"{row['confirmed']}", f"{row['canary']}",
+                 f"{row['confirmed']}", f"{row['not in all']}", f"{row['canary']}",
                  f"+{(row['detectable own (median)'] - 1) * 100:.0f} %"]
-        cells += [f"{row[key] * 100:.0f} %" for key in head[6:]]
+        cells += [f"{row[key] * 100:.0f} %" for key in head[7:]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -328,12 +328,13 @@ def test_the_rounds_and_passes_grid_judges_the_first_rounds_only(tmp_path):
     assert len(HistoryData("numba", "box", str(tmp_path), rounds=3).rounds) == 3
     rows = tradeoff("numba", "box", str(tmp_path))
     assert [(row["rounds"], row["passes"]) for row in rows] == [(3, 1), (4, 1), (5, 1), (6, 1)]
-    assert all(row["canary"] == 0 and row["confirmed"] == 1 for row in rows)
+    assert all(row["canary"] == 0 and row["confirmed"] == 1 and row["not in all"] == 0
+               for row in rows)
     seen = [row["+5 % all"] for row in rows]
     assert seen[-1] > seen[0] + 0.2, seen
     assert rows[-1]["detectable own (median)"] < rows[0]["detectable own (median)"]
     table = tradeoff_table(rows)
-    assert table.count("\n") == len(rows) + 1 and "| 6 | 1 |" in table
+    assert table.count("\n") == len(rows) + 1 and "| 6 | 1 | 0 | 1 | 0 | 0 |" in table
 
 
 def tags_of(i):
