@@ -18,6 +18,9 @@ judged again, by the report's own model, on its first 3, 4, ... R rounds and its
 4, ... K passes: minutes of rounds (start-up and controls as measured, the own cases' passes
 as timed), confirmed steps, canary flags, the own cases' median detectable change, +5/10/20 %
 seen.
+
+--null N: the report's pair and level tests on N null histories of the controls (each case's
+residuals resampled, no release effect): their false-alarm rate under the real noise.
 """
 import math
 import sys
@@ -186,6 +189,42 @@ def tradeoff_table(rows):
     return "\n".join(lines)
 
 
+def null_controls(name, machine, histories, results_dir=None, seed=0):
+    """The report's pair and level tests on controls where no release has an effect: each
+    control case's two-way residuals (release and round effects removed, rescaled to the
+    model's sigma) resampled, its round effects put back, `histories` times. Returns
+    {kind: (p < 0.05, p < 0.01, tests)} and the control steps confirmed in all of them: the
+    tests' own false-alarm rate under the real noise, apart from whatever real small shifts
+    the measured controls have."""
+    rng = np.random.default_rng(seed)
+    data = HistoryData(name, machine, results_dir)
+    measured = {label: {s: dict(data.medians[s][label]) for s in data.tags + [data.canary]
+                        if data.medians.get(s, {}).get(label)}
+                for label in data.labels if data.controls[label]}
+    out, confirmed = {"pair": [0, 0, 0], "level": [0, 0, 0]}, 0
+    for _ in range(histories):
+        for label, by_side in measured.items():
+            rounds = sorted(set.intersection(*(set(v) for v in by_side.values())))
+            Y = np.array([[math.log(v[r]) for r in rounds] for v in by_side.values()])
+            S, R = Y.shape
+            E = (Y - Y.mean(1, keepdims=True) - Y.mean(0, keepdims=True) + Y.mean()).ravel()
+            E *= math.sqrt(S * R / ((S - 1) * (R - 1)))
+            Z = Y.mean(0, keepdims=True) + rng.choice(E, size=(S, R))
+            for i, side in enumerate(by_side):
+                data.medians[side][label] = {r: math.exp(Z[i, j]) for j, r in enumerate(rounds)}
+        data._models.clear()
+        steps = data.steps()
+        for kind, tally in out.items():
+            ps = [getattr(step, kind)[label].p for step in steps for label in measured]
+            ps = [p for p in ps if not math.isnan(p)]
+            tally[0] += sum(p < 0.05 for p in ps)
+            tally[1] += sum(p < 0.01 for p in ps)
+            tally[2] += len(ps)
+        confirmed += sum(step.confirmed(label) is not None for step in steps
+                         for label in measured)
+    return {kind: tuple(tally) for kind, tally in out.items()}, confirmed
+
+
 def main(argv=None):
     parser = command_parser(__doc__)
     parser.add_argument("history", help="numba or torch")
@@ -193,8 +232,20 @@ def main(argv=None):
     parser.add_argument("--passes", action="store_true",
                         help="the trade-off of rounds and passes: the history judged on its "
                              "first 3, 4, ... rounds and first 1, 2, 4, ... passes")
+    parser.add_argument("--null", type=int, metavar="N",
+                        help="the pair and level tests' false alarms on N null histories of "
+                             "the controls (their residuals resampled, no release effect)")
     args = parser.parse_args(argv)
     machine = args.machine
+    if args.null:
+        rates, confirmed = null_controls(args.history, machine, args.null)
+        print(f"== {args.history} on {machine}: the controls' tests on {args.null} null "
+              f"histories")
+        for kind, (p05, p01, n) in rates.items():
+            print(f"   {kind}: p < 0.05 in {p05}/{n} ({p05 / n * 100:.1f} %), p < 0.01 in "
+                  f"{p01}/{n} ({p01 / n * 100:.1f} %)")
+        print(f"   control steps confirmed: {confirmed}")
+        return 0
     if args.passes:
         data = HistoryData(args.history, machine)
         print(f"== {args.history} on {machine}: the stored rounds judged on their first r "

@@ -333,6 +333,14 @@ def test_the_rounds_and_passes_grid_judges_the_first_rounds_only(tmp_path):
     seen = [row["+5 % all"] for row in rows]
     assert seen[-1] > seen[0] + 0.2, seen
     assert rows[-1]["detectable own (median)"] < rows[0]["detectable own (median)"]
+    # the null histories of the controls: every pair and level test of both control cases,
+    # at about the nominal rate, and none confirmed
+    from experiments.history_power import null_controls
+    rates, confirmed = null_controls("numba", "box", 20, str(tmp_path))
+    for kind, (p05, p01, n) in rates.items():
+        assert n == 20 * 2 * 4, (kind, n)  # 20 histories x 2 controls x 4 steps
+        assert p01 <= p05 <= 0.15 * n, (kind, p05, n)
+    assert confirmed <= 2
     table = tradeoff_table(rows)
     assert table.count("\n") == len(rows) + 1 and "| 6 | 1 | 0 | 1 | 0 | 0 |" in table
 
