@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from tools import add_machine, command_parser, run_main
+from tools.history.model import two_way_residuals
 from tools.history.steps import INJECTED, HistoryData
 from tools.reports.verdicts import CaseResult, judge, result_of_logs
 
@@ -48,7 +49,7 @@ def pooled_sigma(sides, by):
     common = sorted(set.intersection(*(set(by[s]) for s in sides)))
     Y = np.array([[by[s][r] for r in common] for s in sides])
     S, R = Y.shape
-    E = Y - Y.mean(1, keepdims=True) - Y.mean(0, keepdims=True) + Y.mean()
+    E = two_way_residuals(Y)
     df = (S - 1) * (R - 1)
     return math.sqrt((E ** 2).sum() / df), df
 
@@ -207,12 +208,10 @@ def null_controls(name, machine, histories, results_dir=None, seed=0):
             rounds = sorted(set.intersection(*(set(v) for v in by_side.values())))
             Y = np.array([[math.log(v[r]) for r in rounds] for v in by_side.values()])
             S, R = Y.shape
-            E = (Y - Y.mean(1, keepdims=True) - Y.mean(0, keepdims=True) + Y.mean()).ravel()
-            E *= math.sqrt(S * R / ((S - 1) * (R - 1)))
+            E = two_way_residuals(Y).ravel() * math.sqrt(S * R / ((S - 1) * (R - 1)))
             Z = Y.mean(0, keepdims=True) + rng.choice(E, size=(S, R))
-            for i, side in enumerate(by_side):
-                data.medians[side][label] = {r: math.exp(Z[i, j]) for j, r in enumerate(rounds)}
-        data._models.clear()
+            data.replace_values(label, {side: dict(zip(rounds, np.exp(Z[i])))
+                                        for i, side in enumerate(by_side)})
         steps = data.steps()
         for kind, tally in out.items():
             ps = [getattr(step, kind)[label].p for step in steps for label in measured]

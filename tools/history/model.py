@@ -32,6 +32,12 @@ MIN_RELEASES = 3  # fewer: the model has nothing to pool beyond the pair itself
 Spread = namedtuple("Spread", "sigma df releases rounds")
 
 
+def two_way_residuals(y):
+    """The noise of a releases x rounds table of log times: what is left once each release's
+    and each round's mean are taken out."""
+    return y - y.mean(1, keepdims=True) - y.mean(0, keepdims=True) + y.mean()
+
+
 def pooled_spread(logs):
     """The Spread of the two-way model over {side: {round: log time}}, on the rounds every
     side measured (or, where some sides lost rounds, on every round of the sides that
@@ -49,7 +55,7 @@ def pooled_spread(logs):
     if len(common) < 3:
         return None
     y = np.array([[logs[s][r] for r in common] for s in sides])
-    e = y - y.mean(1, keepdims=True) - y.mean(0, keepdims=True) + y.mean()
+    e = two_way_residuals(y)
     df = (y.shape[0] - 1) * (y.shape[1] - 1)
     return Spread(math.sqrt(float((e ** 2).sum()) / df), df, y.shape[0], y.shape[1])
 

@@ -154,6 +154,13 @@ class HistoryData:
         return {label: statistics.median(by_round.values())
                 for label, by_round in self.medians.get(side, {}).items()}
 
+    def replace_values(self, label, by_side):
+        """Put {side: {round: value}} in place of `label`'s values (the null histories of
+        check history-power), its pooled model estimated again from them."""
+        for side, by_round in by_side.items():
+            self.medians[side][label] = by_round
+        self._models = {key: m for key, m in self._models.items() if key[0] != label}
+
     def logs(self, side, label, rounds=None):
         by_round = self.medians.get(side, {}).get(label, {})
         return {r: math.log(v) for r, v in by_round.items()
