@@ -210,6 +210,21 @@ def gelu(case):
                 (1_000_000, "numpy_sum"), (1_000_000, "numba_loop"), (10_000, "python_loop")))
 
 
+def matching(pattern):
+    """The cases whose label matches the regular expression `pattern` (re.search): a history
+    of a few cases, the controls named in the pattern too."""
+    try:
+        found = re.compile(pattern)
+    except re.error as e:
+        raise ValueError(f"match:{pattern}: not a regular expression ({e})") from None
+
+    def predicate(case):
+        return bool(found.search(case.label))
+
+    predicate.__doc__ = f"the cases whose label matches {pattern!r}"
+    return predicate
+
+
 SUBSETS = {"seed": seed, "tiny": tiny, "gelu": gelu}
 
 
@@ -225,10 +240,12 @@ def subset(name):
             raise ValueError(f"unknown kernel {wanted!r}: benchmarks/kernels/ has "
                              f"{', '.join(kernel_names()) or 'none'}")
         return kernel(wanted)
+    if name.startswith("match:"):
+        return matching(name.partition(":")[2])
     raise ValueError(f"unknown subset {name!r}: choose one of {', '.join(subset_names())}")
 
 
 def subset_names():
     from .kernels import kernel_names
 
-    return list(SUBSETS) + [f"kernel:{name}" for name in kernel_names()]
+    return list(SUBSETS) + [f"kernel:{name}" for name in kernel_names()] + ["match:REGEX"]

@@ -230,6 +230,18 @@ def test_seed_subset_holds_every_seed_case_and_only_existing_ones():
         assert f"bench_gelu.Gelu.time_gelu(10000000, '{mode}', 'cpu', 'default')" in names
 
 
+def test_a_match_subset_holds_exactly_the_cases_its_pattern_names():
+    from benchmarks.cases import all_cases, subset
+
+    pattern = r"Gelu.time_gelu\(\d+, eager, cpu, default|Sum.time_sum\(10000, python_loop, cpu"
+    labels = [case.label for case in all_cases(subset(f"match:{pattern}"))]
+    assert sorted(labels) == sorted(
+        [f"Gelu.time_gelu({n}, eager, cpu, default)" for n in (1000, 100000, 1000000, 10000000)]
+        + ["Sum.time_sum(10000, python_loop, cpu)"])
+    with pytest.raises(ValueError, match="not a regular expression"):
+        subset("match:Gelu(")
+
+
 # ---------------------------------------------------------------------------------------------
 # The verdicts on a history: synthetic rounds with known steps (no measurement).
 
