@@ -331,6 +331,28 @@ def test_a_sustained_shift_is_confirmed_by_the_levels_when_the_pair_alone_is_noi
     assert elsewhere <= 16, elsewhere  # of 20 histories x 4 steps x 4 cases = 320
 
 
+def test_flagged_levels_are_placed_where_the_steps_own_pair_holds_their_size():
+    """Levels that straddle a shift hidden at the release before (its pair noisy in one round)
+    are not this step's; a shift spread over two releases is each step's at its pair's size."""
+    from types import SimpleNamespace as R
+
+    from tools.history.steps import place_level
+
+    def level(ratio=0.92, p=1e-6):
+        return R(verdict="improvement", ratio=ratio, low=ratio - 0.03, high=ratio + 0.03, p=p)
+
+    pair = R(ratio=0.97, low=0.93, high=1.01)  # points down, holds 1, excludes 0.92
+    kept, hidden, spread, sharper = level(0.95), level(), level(0.90), level()
+    place_level(kept, pair, [0.5])
+    place_level(hidden, pair, [0.5])
+    place_level(spread, R(ratio=0.947, low=0.91, high=0.986), [0.5])
+    place_level(sharper, pair, [1e-9])
+    assert (kept.verdict, kept.ratio) == ("improvement", 0.95)
+    assert hidden.verdict == "unchanged" and sharper.verdict == "unchanged"
+    assert (spread.verdict, spread.ratio, spread.low, spread.high) == \
+        ("improvement", 0.947, 0.91, 0.986)
+
+
 def test_the_rounds_and_passes_grid_judges_the_first_rounds_only(tmp_path):
     """The trade-off grid (check history-power --passes) reads the stored rounds cut to their
     first r: the known +6 % step is confirmed at every length, a +5 % step injected is seen

@@ -33,7 +33,7 @@ import numpy as np
 from benchmarks.cases import from_label
 
 from .. import ToolError
-from ..reports.verdicts import drift, judge_families, power_at, result_of_logs, verdict_among
+from ..reports.verdicts import GATE, drift, judge_families, power_at, result_of_logs, verdict_among
 from ..run.interleave import witnessed
 from ..run.environments import CANARY_SUFFIX
 from .counts import counts_text, load_counts
@@ -66,6 +66,25 @@ class Step:
                 not math.isnan(p.ratio) and (p.ratio > 1) == (lv.ratio > 1):
             return "level"
         return None
+
+
+def place_level(level, pair, neighbours):
+    """Whether flagged levels around a step are that step's shift (else the level's verdict
+    becomes "unchanged"). Windows next to a shift see part of it: the shift is placed where
+    the levels differ most clearly (the smallest p among the step and its `neighbours`' p).
+    And the step's own pair must hold the levels' size: where its interval excludes it, the
+    shift lies at least partly at a neighbouring release that a noisy round hid; the step
+    keeps a verdict only where the pair itself excludes 1, beyond the gate, and then at the
+    pair's size (a shift spread over neighbouring releases)."""
+    if level.verdict not in FLAGS:
+        return
+    if any(p < level.p for p in neighbours):
+        level.verdict = "unchanged"
+    elif not math.isnan(pair.low) and not pair.low <= level.ratio <= pair.high:
+        if pair.low <= 1 <= pair.high or abs(math.log(pair.ratio)) < math.log(GATE):
+            level.verdict = "unchanged"
+        else:
+            level.ratio, level.low, level.high = pair.ratio, pair.low, pair.high
 
 
 def state_unknown(step):
@@ -250,13 +269,9 @@ class HistoryData:
         for step, level in zip(steps, levels):
             step.level = {r.case: r for r in level}
         for i, step in enumerate(steps):
-            # windows next to a shift see part of it: the shift is placed where the levels
-            # differ most clearly (the smallest p among the neighbouring steps)
             for label, r in step.level.items():
-                if r.verdict in FLAGS and any(
-                        steps[j].level[label].p < r.p for j in (i - 1, i + 1)
-                        if 0 <= j < len(steps)):
-                    r.verdict = "unchanged"
+                place_level(r, step.pair[label], [steps[j].level[label].p for j in (i - 1, i + 1)
+                                                  if 0 <= j < len(steps)])
         return steps
 
     def _flagged(self, steps):
@@ -315,8 +330,7 @@ class HistoryData:
                             if 0 <= j < len(steps)}
                     near[i].verdict = among("level", near[i], {
                         (j, label): r.p for j, r in near.items() if j != i})
-                    if any(r.p < near[i].p for j, r in near.items() if j != i):
-                        near[i].verdict = "unchanged"  # as steps(): not the sharpest level
+                    place_level(near[i], pair, [r.p for j, r in near.items() if j != i])
                     probe = Step(step.before, step.after, {label: pair}, None, {label: near[i]})
                     control = self.controls[label]
                     hits[control] += probe.confirmed(label) is not None and pair.ratio > 1
