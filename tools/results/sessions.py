@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .atomic import write_json_atomic
 from .. import ToolError
 
-FORMAT = 2  # format 1 said `envs` for `sides` and `rounds` for `measured`
+FORMAT = 2  # every committed session is of this format (format 1 said `envs`, `rounds`)
 SIDES = ("A", "B")
 
 
@@ -70,9 +70,6 @@ def load_session(path):
         raise ToolError(f"cannot read {path}: {exc.strerror}") from exc
     except ValueError as exc:
         raise ToolError(f"{path} is not valid JSON (truncated?): {exc}") from exc
-    if isinstance(data, dict) and data.get("format") == 1:  # a session stored before format 2
-        data = dict(data, format=FORMAT, sides=data.pop("envs", {}),
-                    measured=data.pop("rounds", []))
     check_session(data, path)
     return Session(path, data)
 
