@@ -144,7 +144,7 @@ def test_what_changed_between_releases_lists_every_confirmed_step(site, tmp_path
     confirmed step of each history (the same ratio, interval and q as the report computes),
     each linking its graph, and one row per release pair."""
     from tools.dashboard.release_pages import confirmed_by_history, interval, pair_steps
-    from tools.history.steps import probe_text
+    from tools.reports.verdicts import probe_text
 
     url, html = site
     with open(os.path.join(html, "index.html")) as f:
@@ -181,7 +181,7 @@ def test_history_regressions_page_lists_exactly_the_confirmed_steps(site, tmp_pa
     else (asv's own step detection is not shown), release names instead of ledger hashes, and
     each row's paired ratio with its interval and q."""
     from tools.dashboard.release_pages import confirmed_by_history, interval
-    from tools.history.steps import probe_text
+    from tools.reports.verdicts import probe_text
 
     url, _ = site
     steps = [s for _, st, _ in confirmed_by_history().get(name, []) for s in st]

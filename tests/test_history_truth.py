@@ -15,7 +15,7 @@ import pytest
 from test_history import LABELS, _synthetic, tags_of
 from tools import ToolError
 from tools.run.environments import build_env, env_python, installed_packages, seed_pins
-from tools.history.probe import agreement, bare_request, judge_steps, measure
+from tools.run.probe import agreement, bare_request, judge_steps, measure
 from tools.history.report import build_report, short
 from tools.history.steps import HistoryData, confirmed_steps
 from tools.reports.verdicts import CaseResult

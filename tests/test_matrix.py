@@ -112,6 +112,29 @@ def test_a_session_keeps_every_round_in_alternating_order(pair_session):
                 assert len(value["samples"]) >= 5 and 0 < value["median"] < 1e-3
 
 
+def test_a_flagged_case_is_probed_outside_the_harness(pair_session, tmp_path):
+    """A slowdown injected into B's harness (benchmarks/slowdown.py) is flagged by the pair and
+    read by the bare probe, which the injection never reaches, as the harness's only."""
+    from tools.results.sessions import load_session
+    from tools.run import measure_pair as mp
+
+    selection = mp.subset(["Sum"], PAIR_BENCH)
+    names = {label: name for label, _, name in mp.select_cases(selection)}
+    loop = "Sum.time_sum(10000, numba_loop, cpu)"
+    inject = {"A": {name: 0.0 for name in names.values()},
+              "B": {name: 0.5 if label == loop else 0.0 for label, name in names.items()}}
+    session = mp.measure_pair("numba", *NUMBA_RELEASES, 3, selection, "pair-test",
+                              str(tmp_path), inject=inject, probe_rounds=3)
+    (step,) = session.data["probe"]["steps"]
+    assert step["label"] == loop and step["ratio"] > 1.3
+    probe = step["probe"]
+    assert probe["rounds"] == 3 and probe["ratio"] < 1.2 and not probe["agrees"]
+    stored = load_session(session.path)
+    lines = compare_releases.probe_lines(stored, compare_releases.compare(stored))
+    assert len(lines) == 2 and lines[1].startswith(f"- {loop}: ")
+    assert lines[1].endswith("harness only")
+
+
 def test_compare_releases_reads_the_session(pair_session, capsys, tmp_path):
     import math
 

@@ -23,9 +23,9 @@ from benchmarks.cases import from_label
 from .. import REPO_ROOT, ToolError
 from ..history.releases import load_histories
 from ..history.pictures import confirmed_plots, step_map
-from ..history.steps import (HistoryData, confirmed_steps, probe_text, state_unknown,
+from ..history.steps import (HistoryData, confirmed_steps, state_unknown,
                              verdict_text)
-from ..reports.verdicts import detectable_text
+from ..reports.verdicts import detectable_text, probe_text
 from ..results.atomic import write_atomic
 from .pages import add_nav_items, page, patch
 

@@ -17,13 +17,13 @@ from benchmarks.cases import from_label
 
 from .. import REPO_ROOT, add_machine, command_parser, run_main
 from ..reports.tables import fmt_time, render
-from ..reports.verdicts import GATE, detectable_text
+from ..reports.verdicts import GATE, detectable_text, probe_text
 from ..results.atomic import write_text_atomic
 from ..run.state_witness import SLOW_FACTOR, is_slow
 from .asv_results import write_asv_results
 from .passes import MIN_STATE_ROUNDS, witness_readings
 from .pictures import cell_text, confirmed_plots, step_map, version
-from .steps import (INJECTED, LEVEL_WINDOW, HistoryData, confirmed_steps, probe_text,
+from .steps import (INJECTED, LEVEL_WINDOW, HistoryData, confirmed_steps,
                     state_unknown, verdict_text)
 
 REPORT_DIR = os.path.join(REPO_ROOT, "report")

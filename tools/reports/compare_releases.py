@@ -27,7 +27,7 @@ from ..results.atomic import write_text_atomic
 from ..results.sessions import find_sessions, load_instructions, load_session
 from .tables import render
 from .verdicts import (COUNT_GATE, FDR, GATE, case_result, codegen_reading, count_change,
-                       drift, judge)
+                       drift, judge, probe_text)
 
 FLAGS = ("REGRESSION", "improvement")
 
@@ -83,6 +83,24 @@ def table(results, only_changed):
              "n/a" if math.isnan(r.q) else f"{r.q:.2g}", str(r.rounds), r.verdict]
             for r in shown]
     return ["case", "B/A [95 % CI]", "q", "rounds", "verdict"], body
+
+
+def probe_lines(session, results):
+    """One line per flagged case: what the bare probe (tools/run/probe.py) read of it."""
+    flagged = [r for r in results if r.verdict in FLAGS]
+    if not flagged:
+        return []
+    if "probe" not in session.data:
+        return [f"Bare probe: not run for this session ({len(flagged)} flagged; `python -m "
+                f"tools pair` probes its flagged cases after the last round)."]
+    probed = {s["label"]: s["probe"] for s in session.data["probe"]["steps"]}
+    lines = [f"Bare probe (each flagged case timed again in both environments, in fresh "
+             f"processes that import only numpy and the library; "
+             f"{session.data['probe']['rounds']} rounds):"]
+    for r in flagged:
+        what = probe_text(probed[r.case]) if probed.get(r.case) else "no bare form"
+        lines.append(f"- {r.case}: {r.interval()}; probe {what}")
+    return lines
 
 
 def timed_label(count_label, timed):
@@ -187,6 +205,9 @@ def main(argv=None):
     if not report.trustworthy:
         print("UNTRUSTWORTHY RUN: " + report.why)
     print(render(header, body, markdown=False) if body else "(nothing flagged)")
+    probed = probe_lines(session, results)
+    if probed:
+        print("\n".join(probed))
     counts = count_table(instructions, results, args.library, args.bench) \
         if instructions else None
     if counts:
@@ -203,7 +224,8 @@ def main(argv=None):
               "per environment; every case timed by both sides back to back, A or B first in "
               "turn; the unit is each round's median. "
               f"Session file: `{os.path.relpath(path, REPO_ROOT)}`.", "",
-              render(header, body, markdown=True) if body else "(nothing flagged)"]
+              render(header, body, markdown=True) if body else "(nothing flagged)",
+              *(["", *probed] if probed else [])]
         if counts:
             md += ["", "## Instruction counts", "", *count_lines(instructions, args.library), "",
                    "A count that moves with the time is a change of the code that ran; a time "

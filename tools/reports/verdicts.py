@@ -241,3 +241,15 @@ def codegen_reading(time_verdict, change):
     if time_verdict == "unchanged" and change != "same":
         return f"{change} instructions; the time change, if any, is not flagged"
     return ""
+
+
+def probe_text(probe):
+    """'0.98x [0.91, 1.06]: harness only' for a report cell."""
+    if probe is None:
+        return "not probed"
+    if math.isnan(probe["ratio"]):
+        return "no round to pair (slow state)" if probe.get("rounds") == 0 else "not probed"
+    if math.isnan(probe["low"]):
+        return f"{probe['ratio']:.3f}x: too few rounds"
+    return (f"{probe['ratio']:.3f}x [{probe['low']:.3f}, {probe['high']:.3f}]: "
+            f"{'confirms' if probe['agrees'] else 'harness only'}")

@@ -19,7 +19,9 @@ commits, not environments, and refuses existing environments. One asv invocation
 and environment left the halves a minute apart, and the per-round noise that followed hid a
 +10 % slowdown in a quarter of the cases: see report/calibration.md.) Every round's samples
 are kept with their round number, and the session is saved after every round (atomically)
-under rounds/; `python -m tools compare` reads it.
+under rounds/; `python -m tools compare` reads it. After the last round every flagged case is
+timed again in both environments in bare processes (tools/run/probe.py), and the comparison
+says whether that probe confirms it or the step is the harness's only.
 """
 import datetime
 import os
@@ -31,8 +33,8 @@ from dataclasses import dataclass
 from benchmarks import cases
 from benchmarks.kernels import kernel_names
 
-from .. import (REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, command_parser,
-               run_main, say)
+from .. import (REPO_ROOT, ToolError, add_bench, add_machine, add_rounds, at_least,
+               command_parser, run_main, say)
 from ..reports.verdicts import GATE
 from ..results.pins import pair_pins
 from ..results.releases import COMPARED_LIBRARIES
@@ -41,6 +43,7 @@ from .asv_config import head_commit
 from .environments import CANARY_SUFFIX, PAIR_ROOT, build_env, env_python
 from . import preflight
 from .interleave import REPEAT, case_requests, measure_round
+from .probe import DEFAULT_ROUNDS, probe_session
 
 # What must be identical in both environments, besides the library under test.
 MUST_AGREE = ("numpy", "numba", "llvmlite", "torch", "asv_runner", "python_version")
@@ -197,6 +200,9 @@ def main(argv=None):
     add_machine(parser)
     parser.add_argument("--out", default=os.path.join(REPO_ROOT, "rounds"),
                         help="where sessions are stored (default: rounds/)")
+    parser.add_argument("--probe-rounds", type=at_least(0), default=DEFAULT_ROUNDS,
+                        help=f"rounds of the bare probe of every flagged case after the last "
+                             f"round (default {DEFAULT_ROUNDS}; 0: none)")
     parser.add_argument("--pypi-torch", action="store_true",
                         help="every package from the public index only (torch's CUDA builds), "
                              "in .asv/pair-envs/pypi-only: the same flavour for every torch "
@@ -215,14 +221,15 @@ def main(argv=None):
                         f"{', '.join(kernel_names()) or 'none'}")
     session = measure_pair(args.library, args.release_a, args.release_b, args.rounds,
                            subset(families, args.bench, args.kernel), args.machine,
-                           args.out, pypi_torch=args.pypi_torch)
+                           args.out, pypi_torch=args.pypi_torch,
+                           probe_rounds=args.probe_rounds)
     print(f"wrote {os.path.relpath(session.path)}\ncompare with: python -m tools compare "
           f"{args.library} {args.release_a} {args.release_b}")
     return 0
 
 
 def measure_pair(library, release_a, release_b, rounds, selection, machine, out, inject=None,
-                 kind=None, pypi_torch=False):
+                 kind=None, pypi_torch=False, probe_rounds=0):
     cases = select_cases(selection)
     if not cases:
         raise ToolError("no case matches the selection")
@@ -234,7 +241,10 @@ def measure_pair(library, release_a, release_b, rounds, selection, machine, out,
         f"{session.data['session']}")
     # nothing is timed until every case prepares in both environments, or in neither
     preflight.check(pythons, [(label, request) for label, request, *_ in cases])
-    return run_rounds(session, pythons, rounds, cases, inject)
+    run_rounds(session, pythons, rounds, cases, inject)
+    if probe_rounds > 0:  # a flagged case is published with what a bare process reads
+        probe_session(session, probe_rounds, say)
+    return session
 
 
 if __name__ == "__main__":
