@@ -11,12 +11,9 @@ stored in rounds.json under "probe".
 import os
 import sys
 
-from benchmarks.cases import from_label
-
 from .. import REPO_ROOT, add_machine, add_rounds, command_parser, run_main, say
 from ..results.atomic import write_json_atomic
-from ..run.interleave import WORKER_ENV
-from ..run.probe import DEFAULT_ROUNDS, bare_request, judge_steps, measure
+from ..run.probe import DEFAULT_ROUNDS, probe_steps
 from .paths import ROUNDS_FILE
 from .steps import HistoryData, confirmed_steps
 
@@ -27,25 +24,12 @@ def probe_history(name, machine, rounds=DEFAULT_ROUNDS, results_dir=None, say=pr
     steps = confirmed_steps(data)
     pythons = {side: os.path.join(REPO_ROOT, s["python"])
                for side, s in data.progress["sides"].items()}
-    needs = {}
-    for step in steps:
-        if bare_request(from_label(step["label"])) is not None:
-            sides = needs.setdefault(step["label"], [])
-            sides += [t for t in (step["before"], step["after"]) if t not in sides]
-    for label in needs:  # release order, so the rotation is the rounds'
-        needs[label].sort(key=data.tags.index)
-    say(f"probe: {len(steps)} confirmed steps, {len(needs)} cases with a bare form, "
-        f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
-    witness = {}
-    values = measure(needs, pythons, rounds, say, witness, data.fast)
-    judged = judge_steps(steps, values, witness, data.fast)
+    record = probe_steps(steps, pythons, rounds, data.tags + [data.canary], say, data.fast)
     if "probe" in data.progress:  # an earlier probe (of other confirmed steps) is kept
         data.progress.setdefault("earlier_probes", []).append(data.progress["probe"])
-    data.progress["probe"] = {"rounds": rounds, "allocator": WORKER_ENV,
-                              "values": values, "steps": judged, "witness": witness,
-                              "rounds_measured": len(data.rounds)}
+    data.progress["probe"] = dict(record, rounds_measured=len(data.rounds))
     write_json_atomic(os.path.join(data.results_dir, machine, ROUNDS_FILE), data.progress)
-    return judged
+    return record["steps"]
 
 
 def main(argv=None):

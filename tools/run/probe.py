@@ -102,20 +102,33 @@ def judge_steps(steps, values, witness=None, fast=None):
     return out
 
 
+def probe_steps(steps, pythons, rounds, order, say=print, fast=None):
+    """The probe of `steps` (dicts with label, before, after and the harness's ratio, low,
+    high), each side run by pythons[side], the sides of a case rotated in `order`: the record
+    a history or a session stores under "probe" ("steps": each step with its probe)."""
+    needs = {}
+    for step in steps:
+        if bare_request(from_label(step["label"])) is not None:
+            sides = needs.setdefault(step["label"], [])
+            sides += [s for s in (step["before"], step["after"]) if s not in sides]
+    for sides in needs.values():
+        sides.sort(key=order.index)
+    say(f"probe: {len(steps)} steps, {len(needs)} cases with a bare form, "
+        f"{sum(map(len, needs.values()))} release-cases x {rounds} rounds")
+    witness = {}
+    values = measure(needs, pythons, rounds, say, witness, fast)
+    return {"rounds": rounds, "allocator": WORKER_ENV, "values": values,
+            "steps": judge_steps(steps, values, witness, fast), "witness": witness}
+
+
 def probe_session(session, rounds=DEFAULT_ROUNDS, say=print):
     """Probe every case a release pair's session flags (tools/reports/compare_releases.py),
     B against A in the session's own two environments; stored in the session under "probe"
     (saved) and returned."""
     steps = [{"label": r.case, "before": "A", "after": "B", "ratio": r.ratio, "low": r.low,
               "high": r.high} for r in compare(session) if r.verdict in FLAGS]
-    needs = {s["label"]: ["A", "B"] for s in steps
-             if bare_request(from_label(s["label"])) is not None}
     pythons = {side: os.path.join(REPO_ROOT, session.data["sides"][side]["python"])
                for side in "AB"}
-    say(f"probe: {len(steps)} flagged cases, {len(needs)} with a bare form, {rounds} rounds")
-    values = measure(needs, pythons, rounds, say)
-    judged = judge_steps(steps, values)
-    session.data["probe"] = {"rounds": rounds, "allocator": WORKER_ENV, "values": values,
-                             "steps": judged}
+    session.data["probe"] = probe_steps(steps, pythons, rounds, ["A", "B"], say)
     session.save()
-    return judged
+    return session.data["probe"]["steps"]
